@@ -1,0 +1,19 @@
+//! strato's domain: the inventory's models (entities, drivers, attributes, pools,
+//! resource managers), the ports its storage must implement, and the use-case
+//! services that hold the rules.
+//!
+//! This crate performs no I/O and must not depend on web, database or runtime
+//! crates (actix, diesel, r2d2, tokio): adapters implement its ports, the API
+//! calls its services.
+
+pub mod attribute;
+pub mod driver;
+pub mod entity;
+pub mod error;
+pub mod page;
+pub mod pool;
+pub mod resource_manager;
+pub mod service;
+
+pub use error::{InventoryError, StoreError};
+pub use service::Inventory;

@@ -1,0 +1,13 @@
+//! Resource managers: entities that hand out names and IP addresses.
+
+mod allocator;
+mod ip;
+mod ports;
+mod properties;
+
+pub use allocator::{Allocated, AllocationError, AllocationTarget, Choice, ManagerState, Policy};
+pub use ip::{ip_from_stored, ip_to_stored};
+#[cfg(any(test, feature = "mocks"))]
+pub use ports::MockResourceRepository;
+pub use ports::ResourceRepository;
+pub use properties::{PROPERTY_SUBKEY, properties_for};

@@ -1,0 +1,194 @@
+//! The inventory's use cases, over the storage ports.
+
+mod attributes;
+mod entities;
+mod queries;
+mod resources;
+
+use std::sync::Arc;
+
+use crate::attribute::AttributeRepository;
+use crate::driver::Driver;
+use crate::entity::{Entity, EntityName, EntityRepository};
+use crate::error::InventoryError;
+use crate::pool::PoolRepository;
+use crate::resource_manager::ResourceRepository;
+
+pub use attributes::AttributeInput;
+pub use entities::{CreateOutcome, PoolAction};
+pub use queries::PoolQuery;
+pub use resources::AllocationRequest;
+
+/// The storage ports the inventory works on.
+#[derive(Clone)]
+pub struct Ports {
+    /// Entities.
+    pub entities: Arc<dyn EntityRepository>,
+    /// Attributes.
+    pub attributes: Arc<dyn AttributeRepository>,
+    /// Pool memberships.
+    pub pools: Arc<dyn PoolRepository>,
+    /// Allocations.
+    pub resources: Arc<dyn ResourceRepository>,
+}
+
+impl std::fmt::Debug for Ports {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+/// The inventory service: every inventory use case, each one call.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    ports: Ports,
+}
+
+impl Inventory {
+    /// A service over these ports.
+    pub fn new(ports: Ports) -> Self {
+        Self { ports }
+    }
+
+    /// Finds an entity, checking its driver when one is given.
+    ///
+    /// # Errors
+    /// [`InventoryError::EntityNotFound`], [`InventoryError::DriverMismatch`].
+    pub async fn get(
+        &self,
+        name: &EntityName,
+        driver: Option<Driver>,
+    ) -> Result<Entity, InventoryError> {
+        let entity = self
+            .ports
+            .entities
+            .find(name)
+            .await?
+            .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?;
+        match driver {
+            Some(expected) if expected != entity.driver => Err(InventoryError::DriverMismatch {
+                name: name.to_string(),
+                expected,
+            }),
+            _ => Ok(entity),
+        }
+    }
+
+    /// The expanded views of entities, in the order given.
+    ///
+    /// # Errors
+    /// [`InventoryError::Store`] when storage fails.
+    pub async fn details(
+        &self,
+        entities: &[Entity],
+    ) -> Result<Vec<crate::entity::EntityDetails>, InventoryError> {
+        if entities.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.ports.entities.details(entities).await?)
+    }
+
+    /// The expanded view of one entity.
+    ///
+    /// # Errors
+    /// [`InventoryError::Store`] when storage fails.
+    pub async fn detail(
+        &self,
+        entity: &Entity,
+    ) -> Result<crate::entity::EntityDetails, InventoryError> {
+        self.details(std::slice::from_ref(entity))
+            .await?
+            .pop()
+            .ok_or_else(|| InventoryError::EntityNotFound(entity.name.to_string()))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::sync::Arc;
+
+    use super::{Inventory, Ports};
+    use crate::attribute::MockAttributeRepository;
+    use crate::driver::Driver;
+    use crate::entity::{Entity, EntityId, EntityName, MockEntityRepository};
+    use crate::pool::MockPoolRepository;
+    use crate::resource_manager::MockResourceRepository;
+
+    /// Mocks of every port, to set expectations on before building the service.
+    #[derive(Default)]
+    pub(crate) struct Mocks {
+        pub entities: MockEntityRepository,
+        pub attributes: MockAttributeRepository,
+        pub pools: MockPoolRepository,
+        pub resources: MockResourceRepository,
+    }
+
+    impl Mocks {
+        pub(crate) fn build(self) -> Inventory {
+            Inventory::new(Ports {
+                entities: Arc::new(self.entities),
+                attributes: Arc::new(self.attributes),
+                pools: Arc::new(self.pools),
+                resources: Arc::new(self.resources),
+            })
+        }
+    }
+
+    pub(crate) fn entity(id: i64, name: &str, driver: Driver) -> Entity {
+        Entity {
+            id: EntityId(id),
+            name: EntityName::parse(name).unwrap(),
+            driver,
+        }
+    }
+
+    pub(crate) fn name(name: &str) -> EntityName {
+        EntityName::parse(name).unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{Mocks, entity, name};
+    use crate::driver::Driver;
+    use crate::error::InventoryError;
+
+    #[tokio::test]
+    async fn get_checks_the_driver() {
+        let mut mocks = Mocks::default();
+        mocks
+            .entities
+            .expect_find()
+            .returning(|_| Ok(Some(entity(1, "testserver1", Driver::BasicServer))));
+        let inventory = mocks.build();
+        assert!(
+            inventory
+                .get(&name("testserver1"), Some(Driver::BasicServer))
+                .await
+                .is_ok()
+        );
+        let err = inventory
+            .get(&name("testserver1"), Some(Driver::Pool))
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            InventoryError::DriverMismatch {
+                expected: Driver::Pool,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
+    async fn get_reports_missing_entities() {
+        let mut mocks = Mocks::default();
+        mocks.entities.expect_find().returning(|_| Ok(None));
+        let err = mocks
+            .build()
+            .get(&name("nonserver"), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, InventoryError::EntityNotFound(n) if n == "nonserver"));
+    }
+}
