@@ -10,6 +10,7 @@ pub mod attribute;
 pub mod driver;
 pub mod entity;
 pub mod error;
+pub mod health;
 pub mod page;
 pub mod pool;
 pub mod resource_manager;

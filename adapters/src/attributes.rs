@@ -1,0 +1,248 @@
+//! The attribute repository, and the attribute reads and writes other
+//! repositories share.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::dsl::max;
+use diesel::prelude::*;
+use strato_domain::StoreError;
+use strato_domain::attribute::{
+    Attribute, AttributeFilter, AttributeQuery, AttributeRepository, AttributeValue, ExactSlot,
+    NewAttribute, NumberSpec,
+};
+use strato_domain::entity::{Entity, EntityId};
+use strato_domain::page::{PageRequest, Paged};
+
+use crate::connection::{DbConnection, write_tx};
+use crate::entities::load_by_ids;
+use crate::error::from_diesel;
+use crate::rows::{AttributeRow, CHUNK, EntityRow, NewAttributeRow};
+use crate::schema::{attributes, entities};
+use crate::store::Store;
+
+type Db = <DbConnection as Connection>::Backend;
+
+/// How a nullable column is matched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Match<T> {
+    /// Any value, or none.
+    Any,
+    /// No value.
+    Null,
+    /// This value.
+    Eq(T),
+}
+
+/// Attributes of the entities, as `(entity id, attribute)`, by entity, then
+/// key (bytewise), then age.
+pub(crate) fn load(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, Attribute)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(AttributeRow, Option<(i64, String, String)>)> = attributes::table
+            .left_join(entities::table.on(attributes::relation_id.eq(entities::id.nullable())))
+            .filter(attributes::entity_id.eq_any(chunk))
+            .select((
+                AttributeRow::as_select(),
+                (entities::id, entities::name, entities::driver).nullable(),
+            ))
+            .load(conn)
+            .map_err(from_diesel)?;
+        for (row, related) in rows {
+            let related = related.map(|(id, name, driver)| EntityRow { id, name, driver });
+            out.push((
+                row.entity_id,
+                row.id,
+                row.key.clone(),
+                row.into_attribute(related)?,
+            ));
+        }
+    }
+    out.sort_by(|a, b| (a.0, a.2.as_bytes(), a.1).cmp(&(b.0, b.2.as_bytes(), b.1)));
+    Ok(out
+        .into_iter()
+        .map(|(entity, _, _, attr)| (entity, attr))
+        .collect())
+}
+
+/// Inserts attributes; [`NumberSpec::Next`] is resolved once per key for the
+/// batch. Returns the numbers written.
+pub(crate) fn insert(
+    conn: &mut DbConnection,
+    entity: i64,
+    new: &[NewAttribute],
+) -> Result<Vec<Option<i64>>, StoreError> {
+    let mut next: HashMap<&str, i64> = HashMap::new();
+    let mut numbers = Vec::with_capacity(new.len());
+    for attr in new {
+        let number = match attr.number {
+            NumberSpec::None => None,
+            NumberSpec::Exact(n) => Some(n),
+            NumberSpec::Next => {
+                let key = attr.key.as_str();
+                if !next.contains_key(key) {
+                    let highest: Option<i64> = attributes::table
+                        .filter(attributes::entity_id.eq(entity))
+                        .filter(attributes::key.eq(key))
+                        .select(max(attributes::number))
+                        .first(conn)
+                        .map_err(from_diesel)?;
+                    next.insert(key, highest.map_or(0, |n| n + 1));
+                }
+                next.get(key).copied()
+            }
+        };
+        diesel::insert_into(attributes::table)
+            .values(NewAttributeRow::new(
+                entity,
+                &attr.key,
+                attr.subkey.as_ref(),
+                number,
+                &attr.value,
+            ))
+            .execute(conn)
+            .map_err(from_diesel)?;
+        numbers.push(number);
+    }
+    Ok(numbers)
+}
+
+/// Deletes an entity's attributes that match; returns how many went.
+pub(crate) fn delete_matching(
+    conn: &mut DbConnection,
+    entity: i64,
+    key: Option<&str>,
+    subkey: Match<&str>,
+    number: Match<i64>,
+) -> Result<u64, StoreError> {
+    let mut ids = attributes::table
+        .filter(attributes::entity_id.eq(entity))
+        .select(attributes::id)
+        .into_boxed::<Db>();
+    if let Some(key) = key {
+        ids = ids.filter(attributes::key.eq(key));
+    }
+    ids = match subkey {
+        Match::Any => ids,
+        Match::Null => ids.filter(attributes::subkey.is_null()),
+        Match::Eq(s) => ids.filter(attributes::subkey.eq(s)),
+    };
+    ids = match number {
+        Match::Any => ids,
+        Match::Null => ids.filter(attributes::number.is_null()),
+        Match::Eq(n) => ids.filter(attributes::number.eq(n)),
+    };
+    let ids: Vec<i64> = ids.load(conn).map_err(from_diesel)?;
+    let mut deleted = 0;
+    for chunk in ids.chunks(CHUNK) {
+        deleted += diesel::delete(attributes::table.filter(attributes::id.eq_any(chunk)))
+            .execute(conn)
+            .map_err(from_diesel)?;
+    }
+    Ok(deleted as u64)
+}
+
+/// Puts `value` in the slot, replacing what held it.
+pub(crate) fn set_slot(
+    conn: &mut DbConnection,
+    entity: i64,
+    slot: &ExactSlot,
+    value: &AttributeValue,
+) -> Result<(), StoreError> {
+    let subkey = slot
+        .subkey
+        .as_ref()
+        .map_or(Match::Null, |s| Match::Eq(s.as_str()));
+    let number = slot.number.map_or(Match::Null, Match::Eq);
+    delete_matching(conn, entity, Some(slot.key.as_str()), subkey, number)?;
+    diesel::insert_into(attributes::table)
+        .values(NewAttributeRow::new(
+            entity,
+            &slot.key,
+            slot.subkey.as_ref(),
+            slot.number,
+            value,
+        ))
+        .execute(conn)
+        .map_err(from_diesel)?;
+    Ok(())
+}
+
+#[async_trait]
+impl AttributeRepository for Store {
+    async fn list(&self, entity: EntityId) -> Result<Vec<Attribute>, StoreError> {
+        self.run(move |conn| {
+            Ok(load(conn, &[entity.0])?
+                .into_iter()
+                .map(|(_, a)| a)
+                .collect())
+        })
+        .await
+    }
+
+    async fn add(&self, entity: EntityId, new: &[NewAttribute]) -> Result<(), StoreError> {
+        let new = new.to_vec();
+        self.run(move |conn| write_tx(conn, |conn| insert(conn, entity.0, &new).map(|_| ())))
+            .await
+    }
+
+    async fn set(
+        &self,
+        entity: EntityId,
+        slot: &ExactSlot,
+        value: &AttributeValue,
+    ) -> Result<(), StoreError> {
+        let (slot, value) = (slot.clone(), value.clone());
+        self.run(move |conn| write_tx(conn, |conn| set_slot(conn, entity.0, &slot, &value)))
+            .await
+    }
+
+    async fn delete(&self, entity: EntityId, filter: &AttributeFilter) -> Result<u64, StoreError> {
+        let filter = filter.clone();
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                let subkey = filter
+                    .subkey
+                    .as_ref()
+                    .map_or(Match::Any, |s| Match::Eq(s.as_str()));
+                let number = filter.number.map_or(Match::Any, Match::Eq);
+                let key = filter.key.as_ref().map(|k| k.as_str());
+                delete_matching(conn, entity.0, key, subkey, number)
+            })
+        })
+        .await
+    }
+
+    async fn find_entities(
+        &self,
+        query: &AttributeQuery,
+        page: Option<PageRequest>,
+    ) -> Result<Paged<Entity>, StoreError> {
+        let query = query.clone();
+        self.run(move |conn| {
+            let mut ids = attributes::table
+                .filter(attributes::key.eq(query.key.as_str()))
+                .select(attributes::entity_id)
+                .distinct()
+                .order(attributes::entity_id)
+                .into_boxed::<Db>();
+            if let Some(subkey) = &query.subkey {
+                ids = ids.filter(attributes::subkey.eq(subkey.as_str()));
+            }
+            if let Some(value) = &query.value {
+                ids = ids.filter(attributes::value.eq(value.as_str()));
+            }
+            let ids: Vec<i64> = ids.load(conn).map_err(from_diesel)?;
+            let page_ids = Paged::from_list(ids, page);
+            let entities = load_by_ids(conn, &page_ids.items)?;
+            Ok(Paged {
+                items: entities,
+                pages: page_ids.pages,
+            })
+        })
+        .await
+    }
+}

@@ -1,0 +1,141 @@
+//! Connections: the two backends behind one diesel connection type, the pool
+//! that opens them, migrations, and write transactions.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, ConnectionError};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use strato_domain::StoreError;
+
+use crate::error::{SetupError, from_diesel};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// One database connection, of either backend.
+#[derive(diesel::MultiConnection)]
+pub(crate) enum DbConnection {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// The database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a `sqlite://` or `postgres://` (or `postgresql://`) URL.
+    ///
+    /// # Errors
+    /// [`SetupError::UnsupportedUrl`] for any other scheme.
+    pub fn of_url(url: &str) -> Result<Self, SetupError> {
+        if url.starts_with("sqlite://") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(SetupError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+}
+
+/// Opens connections for the r2d2 pool.
+#[derive(Debug)]
+pub(crate) struct Manager {
+    pub(crate) url: String,
+    pub(crate) backend: Backend,
+    pub(crate) busy_timeout: Duration,
+}
+
+impl Manager {
+    fn open(&self) -> Result<DbConnection, ConnectionError> {
+        match self.backend {
+            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
+            Backend::Sqlite => {
+                let path = self.url.trim_start_matches("sqlite://");
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the writer; NORMAL sync in WAL mode
+                // keeps every commit through a process crash.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                    self.busy_timeout.as_millis()
+                ))
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectionError> {
+        self.open()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
+        conn.batch_execute("SELECT 1")
+            .map_err(ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Runs the embedded migrations that have not run yet.
+pub(crate) fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
+    let done = match conn {
+        DbConnection::Pg(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    done.map_err(|e| SetupError::Migrate(e.to_string()))
+}
+
+/// Runs `work` in a transaction that writes. On SQLite the transaction takes
+/// the write lock at once (`BEGIN IMMEDIATE`), so a transaction that reads
+/// before it writes never fails on a lock upgrade.
+pub(crate) fn write_tx<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<StoreError>,
+{
+    let failed = |err| E::from(from_diesel(err));
+    match conn {
+        DbConnection::Sqlite(lite) => {
+            AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")
+                .map_err(failed)?;
+        }
+        DbConnection::Pg(pg) => AnsiTransactionManager::begin_transaction(pg).map_err(failed)?,
+    }
+    type Manager = <DbConnection as Connection>::TransactionManager;
+    match work(conn) {
+        Ok(value) => match Manager::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(err) => {
+                // A failed COMMIT may leave the transaction open: close it, and
+                // report the commit's failure.
+                let _ = Manager::rollback_transaction(conn);
+                Err(failed(err))
+            }
+        },
+        Err(err) => {
+            Manager::rollback_transaction(conn).map_err(failed)?;
+            Err(err)
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The entity repository.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use strato_domain::StoreError;
+use strato_domain::driver::Driver;
+use strato_domain::entity::{
+    Entity, EntityDetails, EntityId, EntityName, EntityRepository, NewEntity,
+};
+use strato_domain::page::{PageRequest, Paged};
+
+use crate::attributes;
+use crate::connection::{DbConnection, write_tx};
+use crate::error::from_diesel;
+use crate::rows::{CHUNK, EntityRow, NewEntityRow, entities_of};
+use crate::schema::{allocations, entities, pool_members};
+use crate::store::Store;
+
+/// Entities with these ids, in the order of `ids` (missing ones left out).
+pub(crate) fn load_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<Entity>, StoreError> {
+    let mut by_id = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<EntityRow> = entities::table
+            .filter(entities::id.eq_any(chunk))
+            .select(EntityRow::as_select())
+            .load(conn)
+            .map_err(from_diesel)?;
+        for row in rows {
+            by_id.insert(row.id, row);
+        }
+    }
+    ids.iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(EntityRow::into_entity)
+        .collect()
+}
+
+/// Creates one entity with its attributes; `Conflict` when the name is taken.
+pub(crate) fn insert_entity(
+    conn: &mut DbConnection,
+    new: &NewEntity,
+) -> Result<Entity, StoreError> {
+    diesel::insert_into(entities::table)
+        .values(NewEntityRow {
+            name: new.name.as_str(),
+            driver: new.driver.as_str(),
+        })
+        .execute(conn)
+        .map_err(|e| match from_diesel(e) {
+            StoreError::Conflict(_) => {
+                StoreError::Conflict(format!("/{}/{}", new.driver, new.name))
+            }
+            other => other,
+        })?;
+    let id: i64 = entities::table
+        .filter(entities::name.eq(new.name.as_str()))
+        .select(entities::id)
+        .first(conn)
+        .map_err(from_diesel)?;
+    attributes::insert(conn, id, &new.attributes)?;
+    Ok(Entity {
+        id: EntityId(id),
+        name: new.name.clone(),
+        driver: new.driver,
+    })
+}
+
+/// `(holder, held)` membership pairs, oldest first, for holders or members.
+fn memberships(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    by_pool: bool,
+) -> Result<Vec<(i64, Entity)>, StoreError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<(i64, i64, EntityRow)> = if by_pool {
+            pool_members::table
+                .inner_join(entities::table.on(pool_members::member_id.eq(entities::id)))
+                .filter(pool_members::pool_id.eq_any(chunk))
+                .select((
+                    pool_members::id,
+                    pool_members::pool_id,
+                    EntityRow::as_select(),
+                ))
+                .load(conn)
+        } else {
+            pool_members::table
+                .inner_join(entities::table.on(pool_members::pool_id.eq(entities::id)))
+                .filter(pool_members::member_id.eq_any(chunk))
+                .select((
+                    pool_members::id,
+                    pool_members::member_id,
+                    EntityRow::as_select(),
+                ))
+                .load(conn)
+        }
+        .map_err(from_diesel)?;
+        for (order, key, row) in rows {
+            out.push((order, key, row.into_entity()?));
+        }
+    }
+    out.sort_by_key(|(order, _, _)| *order);
+    Ok(out
+        .into_iter()
+        .map(|(_, key, entity)| (key, entity))
+        .collect())
+}
+
+/// `(pool, member)` pairs for the pools, oldest first.
+pub(crate) fn contents_of(
+    conn: &mut DbConnection,
+    pools: &[i64],
+) -> Result<Vec<(i64, Entity)>, StoreError> {
+    memberships(conn, pools, true)
+}
+
+/// `(member, pool)` pairs for the members, oldest first.
+pub(crate) fn parents_of(
+    conn: &mut DbConnection,
+    members: &[i64],
+) -> Result<Vec<(i64, Entity)>, StoreError> {
+    memberships(conn, members, false)
+}
+
+fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails>, StoreError> {
+    let ids: Vec<i64> = list.iter().map(|e| e.id.0).collect();
+    let mut attrs: HashMap<i64, Vec<_>> = HashMap::new();
+    for (id, attr) in attributes::load(conn, &ids)? {
+        attrs.entry(id).or_default().push(attr);
+    }
+    let mut contents: HashMap<i64, Vec<Entity>> = HashMap::new();
+    for (pool, member) in contents_of(conn, &ids)? {
+        contents.entry(pool).or_default().push(member);
+    }
+    let mut parents: HashMap<i64, Vec<Entity>> = HashMap::new();
+    for (member, pool) in parents_of(conn, &ids)? {
+        parents.entry(member).or_default().push(pool);
+    }
+    let managers: Vec<i64> = list
+        .iter()
+        .filter(|e| e.driver.is_resource_manager())
+        .map(|e| e.id.0)
+        .collect();
+    let mut counts: HashMap<i64, i64> = HashMap::new();
+    for chunk in managers.chunks(CHUNK) {
+        let rows: Vec<(i64, i64)> = allocations::table
+            .filter(allocations::manager_id.eq_any(chunk))
+            .group_by(allocations::manager_id)
+            .select((allocations::manager_id, count_star()))
+            .load(conn)
+            .map_err(from_diesel)?;
+        counts.extend(rows);
+    }
+    Ok(list
+        .iter()
+        .map(|entity| {
+            let id = entity.id.0;
+            EntityDetails {
+                entity: entity.clone(),
+                attributes: attrs.remove(&id).unwrap_or_default(),
+                contents: contents.remove(&id).unwrap_or_default(),
+                parents: parents.remove(&id).unwrap_or_default(),
+                allocations: entity
+                    .driver
+                    .is_resource_manager()
+                    .then(|| counts.get(&id).copied().unwrap_or(0).unsigned_abs()),
+            }
+        })
+        .collect())
+}
+
+#[async_trait]
+impl EntityRepository for Store {
+    async fn find(&self, name: &EntityName) -> Result<Option<Entity>, StoreError> {
+        let name = name.as_str().to_owned();
+        self.run(move |conn| {
+            entities::table
+                .filter(entities::name.eq(name))
+                .select(EntityRow::as_select())
+                .first(conn)
+                .optional()
+                .map_err(from_diesel)?
+                .map(EntityRow::into_entity)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn find_many(&self, names: &[EntityName]) -> Result<Vec<Entity>, StoreError> {
+        let names: Vec<String> = names.iter().map(|n| n.as_str().to_owned()).collect();
+        self.run(move |conn| {
+            let mut rows = Vec::new();
+            for chunk in names.chunks(CHUNK) {
+                rows.extend(
+                    entities::table
+                        .filter(entities::name.eq_any(chunk))
+                        .select(EntityRow::as_select())
+                        .load(conn)
+                        .map_err(from_diesel)?,
+                );
+            }
+            entities_of(rows)
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        drivers: &[Driver],
+        page: Option<PageRequest>,
+    ) -> Result<Paged<Entity>, StoreError> {
+        let drivers: Vec<&'static str> = drivers.iter().map(|d| d.as_str()).collect();
+        self.run(move |conn| {
+            let filtered = || {
+                let mut query = entities::table.select(EntityRow::as_select()).into_boxed();
+                if !drivers.is_empty() {
+                    query = query.filter(entities::driver.eq_any(drivers.clone()));
+                }
+                query
+            };
+            let Some(page) = page else {
+                let rows = filtered()
+                    .order(entities::id)
+                    .load(conn)
+                    .map_err(from_diesel)?;
+                return Ok(Paged::all(entities_of(rows)?));
+            };
+            let mut total = entities::table.select(count_star()).into_boxed();
+            if !drivers.is_empty() {
+                total = total.filter(entities::driver.eq_any(drivers.clone()));
+            }
+            let total: i64 = total.first(conn).map_err(from_diesel)?;
+            let rows = filtered()
+                .order(entities::id)
+                .limit(i64::try_from(page.per_page()).unwrap_or(i64::MAX))
+                .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+                .load(conn)
+                .map_err(from_diesel)?;
+            Ok(Paged {
+                items: entities_of(rows)?,
+                pages: Some(page.pages_for(total.unsigned_abs())),
+            })
+        })
+        .await
+    }
+
+    async fn create(&self, new: &[NewEntity]) -> Result<Vec<Entity>, StoreError> {
+        let new = new.to_vec();
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                new.iter().map(|n| insert_entity(conn, n)).collect()
+            })
+        })
+        .await
+    }
+
+    async fn delete(&self, id: EntityId) -> Result<bool, StoreError> {
+        self.run(move |conn| {
+            write_tx(conn, |conn| {
+                diesel::delete(entities::table.filter(entities::id.eq(id.0)))
+                    .execute(conn)
+                    .map(|n| n > 0)
+                    .map_err(from_diesel)
+            })
+        })
+        .await
+    }
+
+    async fn details(&self, list: &[Entity]) -> Result<Vec<EntityDetails>, StoreError> {
+        let list = list.to_vec();
+        self.run(move |conn| details(conn, &list)).await
+    }
+}

@@ -1,0 +1,122 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use strato_domain::StoreError;
+
+use crate::connection::{Backend, DbConnection, Manager, migrate};
+use crate::error::SetupError;
+use crate::settings::DatabaseSettings;
+
+#[async_trait::async_trait]
+impl strato_domain::health::HealthCheck for Store {
+    async fn check(&self) -> Result<(), StoreError> {
+        self.run(|conn| {
+            use diesel::connection::SimpleConnection;
+            conn.batch_execute("SELECT 1")
+                .map_err(crate::error::from_diesel)
+        })
+        .await
+    }
+}
+
+/// The storage adapter: implements every repository port of the domain.
+#[derive(Clone)]
+pub struct Store {
+    pool: r2d2::Pool<Manager>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the pool the settings describe and brings the schema up to date.
+    ///
+    /// # Errors
+    /// [`SetupError`] when the URL is unsupported, the database cannot be
+    /// reached, or a migration fails.
+    pub fn open(settings: &DatabaseSettings) -> Result<Self, SetupError> {
+        let store = Self::connect(settings)?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens the pool without migrating.
+    ///
+    /// # Errors
+    /// [`SetupError`] when the URL is unsupported or the database cannot be reached.
+    pub fn connect(settings: &DatabaseSettings) -> Result<Self, SetupError> {
+        let backend = Backend::of_url(&settings.url)?;
+        let timeout = Duration::from_secs(settings.timeout_seconds.max(1));
+        let manager = Manager {
+            url: settings.url.clone(),
+            backend,
+            busy_timeout: timeout,
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(settings.max_connections.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(timeout)
+            .test_on_check_out(false)
+            .build(manager)
+            .map_err(|e| SetupError::Connect(e.to_string()))?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Runs the migrations that have not run yet.
+    ///
+    /// # Errors
+    /// [`SetupError::Migrate`] when one fails.
+    pub fn migrate(&self) -> Result<(), SetupError> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| SetupError::Connect(e.to_string()))?;
+        migrate(&mut conn)
+    }
+
+    /// Which database this store uses.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// This store as each of the domain's ports.
+    pub fn ports(self) -> strato_domain::service::Ports {
+        let store = Arc::new(self);
+        strato_domain::service::Ports {
+            entities: store.clone(),
+            attributes: store.clone(),
+            pools: store.clone(),
+            resources: store,
+        }
+    }
+
+    /// Runs blocking database work on the blocking pool, inside the caller's
+    /// tracing span.
+    pub(crate) async fn run<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            span.in_scope(|| {
+                let mut conn = pool
+                    .get()
+                    .map_err(|e| E::from(StoreError::unavailable(e)))?;
+                work(&mut conn)
+            })
+        })
+        .await
+        .map_err(|e| E::from(StoreError::unavailable(e)))?
+    }
+}

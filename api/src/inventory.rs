@@ -1,0 +1,28 @@
+//! The inventory API (`reference/clusto-apiserver.txt`): entities, attributes,
+//! resource managers and queries, with the `Clusto-*` headers and the
+//! reference's JSON shapes and error strings.
+
+mod attribute;
+mod docs;
+mod entity;
+mod error;
+mod input;
+mod json;
+mod meta;
+mod query;
+mod render;
+mod resource;
+
+use actix_web::web;
+
+pub use error::ClustoError;
+pub use input::BodyLimit;
+
+/// Registers the inventory routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    meta::routes(cfg);
+    query::routes(cfg);
+    entity::routes(cfg);
+    attribute::routes(cfg);
+    resource::routes(cfg);
+}

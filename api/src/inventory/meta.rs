@@ -1,0 +1,114 @@
+//! The server's own endpoints: `/`, `/__doc__`, `/__version__`, `/__meta__`,
+//! `/driverlist`, `/typelist`, `/favicon.ico`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ACCEPT;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Map, Value, json};
+use strato_domain::driver::Driver;
+
+use super::docs;
+use super::error::ClustoError;
+use super::input::Presentation;
+use super::render;
+
+/// The version `/__version__` reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/")
+            .route(web::get().to(documentation))
+            .route(web::head().to(version)),
+    )
+    .route("/__doc__", web::get().to(documentation))
+    .route("/__version__", web::get().to(version))
+    .route("/__meta__", web::get().to(meta))
+    .route("/driverlist", web::get().to(driver_list))
+    .route("/typelist", web::get().to(type_list))
+    .route("/favicon.ico", web::get().to(favicon));
+    for part in ["entity", "attribute", "resourcemanager"] {
+        cfg.route(&format!("/{part}/__doc__"), web::get().to(documentation));
+    }
+}
+
+/// HTML documentation, or plain text when the client accepts only that.
+async fn documentation(req: HttpRequest) -> HttpResponse {
+    let part = req
+        .path()
+        .strip_suffix("/__doc__")
+        .and_then(|p| p.strip_prefix('/'))
+        .filter(|p| !p.is_empty());
+    let wants_text = req
+        .headers()
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|m| m.trim().starts_with("text/plain")) && !v.contains("text/html")
+        });
+    if wants_text {
+        HttpResponse::Ok()
+            .insert_header(("Content-Type", "text/plain"))
+            .body(docs::text(part))
+    } else {
+        HttpResponse::Ok()
+            .insert_header(("Content-Type", "text/html; charset=UTF-8"))
+            .body(docs::html(part))
+    }
+}
+
+async fn version(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
+    Ok(render::reply(
+        StatusCode::OK,
+        &json!(VERSION),
+        Presentation::of(&req)?,
+    ))
+}
+
+async fn meta(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
+    let body = json!({
+        "apps": {
+            "/attribute": "attribute",
+            "/entity": "entity",
+            "/resourcemanager": "resourcemanager",
+        },
+        "server": "strato",
+        "version": VERSION,
+    });
+    Ok(render::reply(
+        StatusCode::OK,
+        &body,
+        Presentation::of(&req)?,
+    ))
+}
+
+async fn driver_list(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
+    let body: Map<String, Value> = Driver::ALL
+        .iter()
+        .map(|d| (d.as_str().to_owned(), d.class_path().into()))
+        .collect();
+    Ok(render::reply(
+        StatusCode::OK,
+        &Value::Object(body),
+        Presentation::of(&req)?,
+    ))
+}
+
+async fn type_list(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
+    let body: Map<String, Value> = Driver::type_list()
+        .into_iter()
+        .map(|(t, class)| (t.as_str().to_owned(), class.into()))
+        .collect();
+    Ok(render::reply(
+        StatusCode::OK,
+        &Value::Object(body),
+        Presentation::of(&req)?,
+    ))
+}
+
+/// Tells browsers to stop asking for an icon.
+async fn favicon() -> HttpResponse {
+    HttpResponse::Gone()
+        .insert_header(("Content-Type", "text/html; charset=UTF-8"))
+        .finish()
+}

@@ -1,0 +1,128 @@
+//! Queries: `/by-name`, `/by-names`, `/by-attr`, `/from-pools`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+use strato_domain::Inventory;
+use strato_domain::attribute::{AttributeKey, AttributeQuery};
+use strato_domain::driver::DriverType;
+use strato_domain::service::PoolQuery;
+
+use super::error::ClustoError;
+use super::input::{Input, Mode, Presentation, boolean, driver, entity_name};
+use super::render;
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/by-name/{name}", web::get().to(by_name))
+        .route("/by-names", web::get().to(by_names))
+        .route("/by-attr", web::get().to(by_attr))
+        .route("/from-pools", web::get().to(from_pools));
+}
+
+async fn by_name(
+    req: HttpRequest,
+    path: web::Path<String>,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let name = entity_name(&path)?;
+    let driver = input.one("driver").map(driver).transpose()?;
+    let entity = inventory.get(&name, driver).await?;
+    let value = render::entity(&inventory, &entity, presentation.mode_or(Mode::Expanded)).await?;
+    Ok(render::reply(StatusCode::OK, &value, presentation))
+}
+
+async fn by_names(
+    req: HttpRequest,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let names = input.names("name")?;
+    if names.is_empty() {
+        return Err(ClustoError::precondition(
+            "Provide at least one name to get data from",
+        ));
+    }
+    let found = inventory.by_names(&names).await?;
+    let present: Vec<_> = found.iter().flatten().cloned().collect();
+    let mut rendered = render::entities(&inventory, &present, presentation.mode_or(Mode::Compact))
+        .await?
+        .into_iter();
+    let body: Vec<Value> = found
+        .iter()
+        .map(|e| {
+            if e.is_some() {
+                rendered.next().unwrap_or(Value::Null)
+            } else {
+                Value::Null
+            }
+        })
+        .collect();
+    let status = match present.len() {
+        0 => StatusCode::NOT_FOUND,
+        n if n < found.len() => StatusCode::PARTIAL_CONTENT,
+        _ => StatusCode::OK,
+    };
+    Ok(render::reply(status, &Value::Array(body), presentation))
+}
+
+async fn by_attr(
+    req: HttpRequest,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let key = input
+        .one("key")
+        .ok_or_else(|| ClustoError::precondition("Provide a key to use get_by_attr"))?;
+    let key_of = |text: &str| {
+        AttributeKey::parse(text)
+            .map_err(|_| ClustoError::precondition(format!("Invalid attribute key \"{text}\"")))
+    };
+    let query = AttributeQuery {
+        key: key_of(key)?,
+        subkey: input.one("subkey").map(key_of).transpose()?,
+        value: input.one("value").map(str::to_owned),
+    };
+    let found = inventory.by_attr(&query, presentation.page).await?;
+    render::list(&inventory, found, presentation).await
+}
+
+async fn from_pools(
+    req: HttpRequest,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let pools = input.names("pool")?;
+    if pools.is_empty() {
+        return Err(ClustoError::precondition(
+            "Provide at least one pool to get data from",
+        ));
+    }
+    let types = input
+        .all("type")
+        .into_iter()
+        .map(|t| {
+            DriverType::parse(t).ok_or_else(|| {
+                ClustoError::precondition(format!("The type \"{t}\" is not a valid type"))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let query = PoolQuery {
+        pools,
+        drivers: input
+            .all("driver")
+            .into_iter()
+            .map(driver)
+            .collect::<Result<_, _>>()?,
+        types,
+        children: input
+            .one("children")
+            .map_or(Ok(true), |c| boolean("children", c))?,
+    };
+    let found = inventory.from_pools(&query, presentation.page).await?;
+    render::list(&inventory, found, presentation).await
+}

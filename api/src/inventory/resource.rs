@@ -1,0 +1,152 @@
+//! `/resourcemanager`: list, create and show managers; allocate and release.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
+use strato_domain::Inventory;
+use strato_domain::driver::Driver;
+use strato_domain::service::AllocationRequest;
+
+use super::error::ClustoError;
+use super::input::{Input, Presentation, driver, entity_name};
+use super::render;
+
+pub(super) fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(["/resourcemanager", "/resourcemanager/"]).route(web::get().to(list_all)),
+    )
+    .service(
+        web::resource("/resourcemanager/{driver}")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/resourcemanager/{driver}/{manager}")
+            .route(web::get().to(show))
+            .route(web::post().to(allocate))
+            .route(web::delete().to(deallocate)),
+    );
+}
+
+async fn list_all(
+    req: HttpRequest,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let found = inventory.managers(None, presentation.page).await?;
+    render::list(&inventory, found, presentation).await
+}
+
+async fn list(
+    req: HttpRequest,
+    path: web::Path<String>,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let driver = Driver::parse(&path).map_err(|e| {
+        ClustoError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "Not a valid driver \"{0}\" (driver name {0} doesn't exist.)",
+                e.0
+            ),
+        )
+    })?;
+    let found = inventory.managers(Some(driver), presentation.page).await?;
+    render::list(&inventory, found, presentation).await
+}
+
+async fn create(
+    req: HttpRequest,
+    path: web::Path<String>,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let driver = driver(&path)?;
+    let name = input
+        .one("name")
+        .ok_or_else(|| ClustoError::precondition("Provide a name for the resource manager"))?;
+    let manager = inventory
+        .create_manager(driver, &entity_name(name)?, &input.others(&["name"]))
+        .await?;
+    let details = inventory.detail(&manager).await?;
+    Ok(render::reply(
+        StatusCode::CREATED,
+        &render::expanded(&details),
+        presentation,
+    ))
+}
+
+async fn show(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let (driver_name, name) = path.into_inner();
+    let manager = inventory
+        .manager(&entity_name(&name)?, driver(&driver_name)?)
+        .await?;
+    let details = inventory.detail(&manager).await?;
+    Ok(render::reply(
+        StatusCode::OK,
+        &render::expanded(&details),
+        presentation,
+    ))
+}
+
+async fn allocate(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let presentation = Presentation::of(&req)?;
+    let (driver_name, name) = path.into_inner();
+    let request = match (input.one("driver"), input.one("object")) {
+        (Some(new_driver), None) => AllocationRequest::Create(driver(new_driver)?),
+        (None, Some(object)) => AllocationRequest::Thing(entity_name(object)?),
+        _ => {
+            return Err(ClustoError::precondition(
+                "Provide either a driver (to create an entity) or an object (to allocate to)",
+            ));
+        }
+    };
+    let creates = matches!(request, AllocationRequest::Create(_));
+    let resource = input.one("resource").map(str::to_owned);
+    let allocated = inventory
+        .allocate(
+            &entity_name(&name)?,
+            driver(&driver_name)?,
+            request,
+            resource,
+        )
+        .await?;
+    let body = match (&allocated.recorded, creates) {
+        (Some(attr), false) => render::attribute(attr),
+        _ => Value::String(allocated.thing.path()),
+    };
+    Ok(render::reply(StatusCode::CREATED, &body, presentation))
+}
+
+async fn deallocate(
+    path: web::Path<(String, String)>,
+    input: Input,
+    inventory: web::Data<Inventory>,
+) -> Result<HttpResponse, ClustoError> {
+    let (driver_name, name) = path.into_inner();
+    let object = input
+        .one("object")
+        .ok_or_else(|| ClustoError::precondition("Provide the object to deallocate from"))?;
+    let resource = input.one("resource").map(str::to_owned);
+    inventory
+        .deallocate(
+            &entity_name(&name)?,
+            driver(&driver_name)?,
+            &entity_name(object)?,
+            resource,
+        )
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,149 @@
+//! Settings: built-in defaults, then a TOML file, then `STRATO_<SECTION>__<KEY>`
+//! environment variables.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+use strato_adapters::DatabaseSettings;
+
+/// Everything strato reads at start-up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// HTTP server.
+    pub server: ServerSettings,
+    /// Storage.
+    pub database: DatabaseSettings,
+    /// Logs.
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Static headers added to every response (e.g. CORS).
+    #[serde(default)]
+    pub response_headers: BTreeMap<String, String>,
+    /// Worker threads (default: one per core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `human` or `json`.
+    #[serde(default = "LogSettings::default_format")]
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `strato_api=debug`.
+    #[serde(default = "LogSettings::default_level")]
+    pub level: String,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines.
+    Human,
+    /// One JSON object per line.
+    Json,
+}
+
+impl LogSettings {
+    fn default_format() -> LogFormat {
+        LogFormat::Human
+    }
+    fn default_level() -> String {
+        "info".into()
+    }
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        Self {
+            format: Self::default_format(),
+            level: Self::default_level(),
+        }
+    }
+}
+
+/// Why the settings cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("bad setting: {0}")]
+pub struct SettingsError(String);
+
+const DEFAULTS: &str = r#"
+[server]
+listen = "127.0.0.1:8080"
+max_body_bytes = 1048576
+
+[database]
+url = "sqlite://strato.db"
+max_connections = 8
+timeout_seconds = 5
+
+[log]
+format = "human"
+level = "info"
+"#;
+
+impl Settings {
+    /// Reads the defaults, then `file` (or `strato.toml` when present), then
+    /// the environment.
+    ///
+    /// # Errors
+    /// [`SettingsError`] naming the setting that is missing or malformed.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let file_source = match file {
+            Some(path) => config::File::from(path).required(true),
+            None => config::File::with_name("strato.toml").required(false),
+        };
+        config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
+            .add_source(file_source.format(config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix("STRATO")
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true),
+            )
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .map_err(|e| SettingsError(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_use_sqlite_on_localhost() {
+        let settings = Settings::load(None).unwrap();
+        assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.database.url, "sqlite://strato.db");
+    }
+
+    #[test]
+    fn a_bad_setting_is_named() {
+        let dir = std::env::temp_dir().join(format!("strato-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("bad.toml");
+        std::fs::write(&file, "[server]\nlisten = \"nowhere\"\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+        std::fs::write(&file, "[server]\nlisen = \"127.0.0.1:1\"\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+    }
+}
