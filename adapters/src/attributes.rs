@@ -23,6 +23,9 @@ use crate::store::Store;
 
 type Db = <DbConnection as Connection>::Backend;
 
+/// An attribute row with the entity its relation points to, if any.
+type RowWithRelation = (AttributeRow, Option<(i64, String, String)>);
+
 /// How a nullable column is matched.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Match<T> {
@@ -42,7 +45,7 @@ pub(crate) fn load(
 ) -> Result<Vec<(i64, Attribute)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<(AttributeRow, Option<(i64, String, String)>)> = attributes::table
+        let rows: Vec<RowWithRelation> = attributes::table
             .left_join(entities::table.on(attributes::relation_id.eq(entities::id.nullable())))
             .filter(attributes::entity_id.eq_any(chunk))
             .select((

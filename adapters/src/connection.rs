@@ -95,13 +95,28 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// Key of the PostgreSQL advisory lock that serialises migrations, so that
+/// replicas starting together on an empty database migrate it once.
+const MIGRATION_LOCK: i64 = 0x7374_7261_746f;
+
 /// Runs the embedded migrations that have not run yet.
 pub(crate) fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
-    let done = match conn {
-        DbConnection::Pg(pg) => pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
-        DbConnection::Sqlite(lite) => lite.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
-    };
-    done.map_err(|e| SetupError::Migrate(e.to_string()))
+    let failed = |e: &dyn std::fmt::Display| SetupError::Migrate(e.to_string());
+    match conn {
+        DbConnection::Pg(pg) => {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .map_err(|e| failed(&e))?;
+            let done = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            let unlocked =
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
+            done.map_err(|e| failed(&e))?;
+            unlocked.map_err(|e| failed(&e))
+        }
+        DbConnection::Sqlite(lite) => lite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| failed(&e)),
+    }
 }
 
 /// Runs `work` in a transaction that writes. On SQLite the transaction takes

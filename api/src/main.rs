@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use strato_adapters::Store;
+use strato_adapters::{DatabaseSettings, Store};
 use strato_api::{Application, Services, Settings, telemetry};
 use strato_domain::Inventory;
 
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         Command::Migrate { config } => {
             let settings = Settings::load(config.as_deref())?;
             telemetry::init(&settings.log);
-            Store::open(&settings.database).context("migration failed")?;
+            Store::open(&database(&settings)).context("migration failed")?;
             tracing::info!("database is up to date");
             Ok(())
         }
@@ -54,7 +54,7 @@ fn main() -> anyhow::Result<()> {
 #[actix_web::main]
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     telemetry::init(&settings.log);
-    let store = Store::open(&settings.database).context("cannot open the database")?;
+    let store = Store::open(&database(settings)).context("cannot open the database")?;
     let services = Services {
         inventory: Inventory::new(store.clone().ports()),
         health: vec![Arc::new(store)],
@@ -64,4 +64,13 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     tracing::info!(listen = %settings.server.listen, port = app.port(), "strato is serving");
     app.run_until_stopped().await?;
     Ok(())
+}
+
+/// The storage adapter's settings, from the `[database]` section.
+fn database(settings: &Settings) -> DatabaseSettings {
+    DatabaseSettings {
+        url: settings.database.url.clone(),
+        max_connections: settings.database.max_connections,
+        timeout_seconds: settings.database.timeout_seconds,
+    }
 }

@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Deserialize;
-use strato_adapters::DatabaseSettings;
 
 /// Everything strato reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +34,18 @@ pub struct ServerSettings {
     /// Worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
+    pub url: String,
+    /// Most connections the pool opens.
+    pub max_connections: u32,
+    /// Seconds to wait for a free connection (and, on SQLite, for a lock).
+    pub timeout_seconds: u64,
 }
 
 /// `[log]`.
@@ -115,12 +126,43 @@ impl Settings {
                 config::Environment::with_prefix("STRATO")
                     .prefix_separator("_")
                     .separator("__")
-                    .try_parsing(true),
+                    .try_parsing(true)
+                    .source(Some(setting_variables(std::env::vars()))),
             )
             .build()
-            .and_then(config::Config::try_deserialize)
-            .map_err(|e| SettingsError(e.to_string()))
+            .and_then(config::Config::try_deserialize::<Self>)
+            .map_err(|e| SettingsError(e.to_string()))?
+            .checked()
     }
+
+    fn checked(self) -> Result<Self, SettingsError> {
+        if self.server.workers == Some(0) {
+            return Err(SettingsError("server.workers must be at least 1".into()));
+        }
+        if self.database.max_connections == 0 {
+            return Err(SettingsError(
+                "database.max_connections must be at least 1".into(),
+            ));
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return Err(SettingsError(format!(
+                "log.level {:?} is not a filter: {e}",
+                self.log.level
+            )));
+        }
+        Ok(self)
+    }
+}
+
+/// The environment variables that name a setting: `STRATO_<SECTION>__<KEY>`.
+/// Others with the prefix (such as those an orchestrator adds for a service
+/// named `strato`) are left alone.
+fn setting_variables(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
+    vars.filter(|(name, _)| {
+        name.strip_prefix("STRATO_")
+            .is_some_and(|rest| rest.contains("__"))
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -135,6 +177,19 @@ mod tests {
     }
 
     #[test]
+    fn only_section_key_variables_are_settings() {
+        let vars = [
+            ("STRATO_SERVER__LISTEN", "0.0.0.0:1"),
+            ("STRATO_SERVICE_HOST", "10.0.0.1"),
+            ("STRATO_PORT", "tcp://10.0.0.1:80"),
+            ("OTHER__THING", "x"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let kept = setting_variables(vars.into_iter());
+        assert_eq!(kept.keys().collect::<Vec<_>>(), ["STRATO_SERVER__LISTEN"]);
+    }
+
+    #[test]
     fn a_bad_setting_is_named() {
         let dir = std::env::temp_dir().join(format!("strato-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -145,5 +200,11 @@ mod tests {
         std::fs::write(&file, "[server]\nlisen = \"127.0.0.1:1\"\n").unwrap();
         let err = Settings::load(Some(&file)).unwrap_err().to_string();
         assert!(err.contains("lisen"), "{err}");
+        std::fs::write(&file, "[server]\nworkers = 0\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("server.workers"), "{err}");
+        std::fs::write(&file, "[log]\nlevel = \"=nonsense=\"\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        assert!(err.contains("log.level"), "{err}");
     }
 }

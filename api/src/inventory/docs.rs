@@ -13,10 +13,7 @@ pub(crate) fn text(part: Option<&str>) -> String {
 
 /// The same documentation as an XHTML page.
 pub(crate) fn html(part: Option<&str>) -> String {
-    let escaped = text(part)
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let escaped = escape(&text(part));
     format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\" ?>\n\
          <!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \
@@ -25,6 +22,12 @@ pub(crate) fn html(part: Option<&str>) -> String {
          <head><title>strato inventory API</title></head>\n\
          <body><pre>{escaped}</pre></body>\n</html>\n"
     )
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 const SECTIONS: &[(&str, &str)] = &[
@@ -108,7 +111,8 @@ mod tests {
     fn html_wraps_the_escaped_text() {
         let page = html(None);
         assert!(page.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\" ?>"));
-        assert!(page.contains("&lt;"));
+        assert!(page.contains("GET /by-name/NAME"));
+        assert_eq!(escape("<a & b>"), "&lt;a &amp; b&gt;");
         assert!(text(Some("entity")).starts_with("/entity"));
     }
 }

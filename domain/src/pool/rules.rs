@@ -66,7 +66,7 @@ mod tests {
         let pool = entity(1, Driver::Pool);
         let server = entity(2, Driver::BasicServer);
         assert!(check_insert(&pool, &server, &[]).is_ok());
-        assert!(check_insert(&pool, &server, &[pool.clone()]).is_err());
+        assert!(check_insert(&pool, &server, std::slice::from_ref(&pool)).is_err());
         assert!(check_insert(&pool, &pool, &[]).is_err());
     }
 
@@ -77,9 +77,9 @@ mod tests {
         let unique_a = entity(4, Driver::UniquePool);
         let unique_b = entity(5, Driver::UniquePool);
         let plain = entity(6, Driver::Pool);
-        assert!(check_insert(&plain, &server, &[exclusive.clone()]).is_err());
-        assert!(check_insert(&exclusive, &server, &[plain.clone()]).is_err());
-        assert!(check_insert(&unique_b, &server, &[unique_a.clone()]).is_err());
+        assert!(check_insert(&plain, &server, std::slice::from_ref(&exclusive)).is_err());
+        assert!(check_insert(&exclusive, &server, std::slice::from_ref(&plain)).is_err());
+        assert!(check_insert(&unique_b, &server, std::slice::from_ref(&unique_a)).is_err());
         assert!(check_insert(&plain, &server, &[unique_a]).is_ok());
     }
 }

@@ -137,47 +137,49 @@ impl Inventory {
             members.push(self.get(name, None).await?);
         }
         let ids: Vec<_> = members.iter().map(|m| m.id).collect();
-        match action {
-            PoolAction::Insert => {
-                let parents = self.ports.pools.parents(&ids).await?;
-                for member in &members {
-                    let current: Vec<Entity> = parents
-                        .iter()
-                        .filter(|(m, _)| *m == member.id)
-                        .map(|(_, p)| p.clone())
-                        .collect();
-                    check_insert(&pool, member, &current)?;
-                }
-                if let Some(twice) = members
-                    .iter()
-                    .enumerate()
-                    .find(|(i, m)| ids[..*i].contains(&m.id))
-                {
+        if let Some(twice) = members
+            .iter()
+            .enumerate()
+            .find(|(i, m)| ids[..*i].contains(&m.id))
+        {
+            return Err(InventoryError::Membership(format!(
+                "\"{}\" is named twice",
+                twice.1.name
+            )));
+        }
+        let parents = self.ports.pools.parents(&ids).await?;
+        for member in &members {
+            let current: Vec<Entity> = parents
+                .iter()
+                .filter(|(m, _)| *m == member.id)
+                .map(|(_, p)| p.clone())
+                .collect();
+            match action {
+                PoolAction::Insert => check_insert(&pool, member, &current)?,
+                PoolAction::Remove if !current.iter().any(|p| p.id == pool.id) => {
                     return Err(InventoryError::Membership(format!(
-                        "\"{}\" is named twice",
-                        twice.1.name
+                        "\"{}\" is not in \"{}\"",
+                        member.name, pool.name
                     )));
                 }
-                self.ports
-                    .pools
-                    .insert(pool.id, &ids)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::Conflict(why) => InventoryError::Membership(why),
-                        other => other.into(),
-                    })?;
-            }
-            PoolAction::Remove => {
-                self.ports
-                    .pools
-                    .remove(pool.id, &ids)
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound(why) => InventoryError::Membership(why),
-                        other => other.into(),
-                    })?;
+                PoolAction::Remove => {}
             }
         }
+        // The checks above give the clear messages; storage still refuses a
+        // change that a concurrent request made wrong meanwhile.
+        let written = match action {
+            PoolAction::Insert => self.ports.pools.insert(pool.id, &ids).await,
+            PoolAction::Remove => self.ports.pools.remove(pool.id, &ids).await,
+        };
+        written.map_err(|e| match e {
+            StoreError::Conflict(_) | StoreError::NotFound(_) => {
+                InventoryError::Membership(format!(
+                    "the members of \"{}\" changed meanwhile; try again",
+                    pool.name
+                ))
+            }
+            other => other.into(),
+        })?;
         self.detail(&pool).await
     }
 }
@@ -273,10 +275,8 @@ mod tests {
             .expect_find()
             .with(eq(name("server1")))
             .returning(|_| Ok(Some(entity(2, "server1", Driver::BasicServer))));
-        mocks
-            .pools
-            .expect_remove()
-            .returning(|_, _| Err(StoreError::NotFound("server1 is not in pool1".into())));
+        mocks.pools.expect_parents().returning(|_| Ok(vec![]));
+        mocks.pools.expect_remove().never();
         let err = mocks
             .build()
             .pool_action(

@@ -1,0 +1,16 @@
+//! strato's end-to-end suite: every test boots the real server on a fresh
+//! database, once on SQLite and once on PostgreSQL.
+
+// Tests unwrap: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod bad_input;
+mod concurrency;
+mod inventory_attribute;
+mod inventory_entity;
+mod inventory_resource;
+mod inventory_server;
+mod operations;
+mod tidy;
