@@ -14,7 +14,7 @@ use strato_domain::attribute::{
 use strato_domain::entity::{Entity, EntityId};
 use strato_domain::page::{PageRequest, Paged};
 
-use crate::connection::{DbConnection, write_tx};
+use crate::connection::DbConnection;
 use crate::entities::load_by_ids;
 use crate::error::from_diesel;
 use crate::rows::{AttributeRow, CHUNK, EntityRow, NewAttributeRow};
@@ -188,7 +188,7 @@ impl AttributeRepository for Store {
 
     async fn add(&self, entity: EntityId, new: &[NewAttribute]) -> Result<(), StoreError> {
         let new = new.to_vec();
-        self.run(move |conn| write_tx(conn, |conn| insert(conn, entity.0, &new).map(|_| ())))
+        self.write(move |conn| insert(conn, entity.0, &new).map(|_| ()))
             .await
     }
 
@@ -199,22 +199,20 @@ impl AttributeRepository for Store {
         value: &AttributeValue,
     ) -> Result<(), StoreError> {
         let (slot, value) = (slot.clone(), value.clone());
-        self.run(move |conn| write_tx(conn, |conn| set_slot(conn, entity.0, &slot, &value)))
+        self.write(move |conn| set_slot(conn, entity.0, &slot, &value))
             .await
     }
 
     async fn delete(&self, entity: EntityId, filter: &AttributeFilter) -> Result<u64, StoreError> {
         let filter = filter.clone();
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                let subkey = filter
-                    .subkey
-                    .as_ref()
-                    .map_or(Match::Any, |s| Match::Eq(s.as_str()));
-                let number = filter.number.map_or(Match::Any, Match::Eq);
-                let key = filter.key.as_ref().map(|k| k.as_str());
-                delete_matching(conn, entity.0, key, subkey, number)
-            })
+        self.write(move |conn| {
+            let subkey = filter
+                .subkey
+                .as_ref()
+                .map_or(Match::Any, |s| Match::Eq(s.as_str()));
+            let number = filter.number.map_or(Match::Any, Match::Eq);
+            let key = filter.key.as_ref().map(|k| k.as_str());
+            delete_matching(conn, entity.0, key, subkey, number)
         })
         .await
     }

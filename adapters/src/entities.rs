@@ -13,7 +13,7 @@ use strato_domain::entity::{
 use strato_domain::page::{PageRequest, Paged};
 
 use crate::attributes;
-use crate::connection::{DbConnection, write_tx};
+use crate::connection::DbConnection;
 use crate::error::from_diesel;
 use crate::rows::{CHUNK, EntityRow, NewEntityRow, entities_of};
 use crate::schema::{allocations, entities, pool_members};
@@ -36,6 +36,18 @@ pub(crate) fn load_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<En
         .filter_map(|id| by_id.remove(id))
         .map(EntityRow::into_entity)
         .collect()
+}
+
+/// The entity with this name.
+fn find(conn: &mut DbConnection, name: &str) -> Result<Option<Entity>, StoreError> {
+    entities::table
+        .filter(entities::name.eq(name))
+        .select(EntityRow::as_select())
+        .first(conn)
+        .optional()
+        .map_err(from_diesel)?
+        .map(EntityRow::into_entity)
+        .transpose()
 }
 
 /// Creates one entity with its attributes; `Conflict` when the name is taken.
@@ -68,61 +80,59 @@ pub(crate) fn insert_entity(
     })
 }
 
-/// `(holder, held)` membership pairs, oldest first, for holders or members.
-fn memberships(
+/// An entity's columns as a tuple, as aliased selects return them.
+type EntityColumns = (i64, String, String);
+
+/// A pool membership with both ends.
+pub(crate) struct Membership {
+    /// The pool (any entity that holds others).
+    pub(crate) pool: Entity,
+    /// The entity it holds.
+    pub(crate) member: Entity,
+}
+
+/// Memberships in which any of `ids` is the pool or the member, oldest first,
+/// in one query per chunk.
+pub(crate) fn memberships(
     conn: &mut DbConnection,
     ids: &[i64],
-    by_pool: bool,
-) -> Result<Vec<(i64, Entity)>, StoreError> {
-    let mut out = Vec::new();
+) -> Result<Vec<Membership>, StoreError> {
+    let (pools, members) = diesel::alias!(entities as pool_entity, entities as member_entity);
+    let columns = (entities::id, entities::name, entities::driver);
+    let mut rows: Vec<(i64, EntityRow, EntityRow)> = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<(i64, i64, EntityRow)> = if by_pool {
-            pool_members::table
-                .inner_join(entities::table.on(pool_members::member_id.eq(entities::id)))
-                .filter(pool_members::pool_id.eq_any(chunk))
-                .select((
-                    pool_members::id,
-                    pool_members::pool_id,
-                    EntityRow::as_select(),
-                ))
-                .load(conn)
-        } else {
-            pool_members::table
-                .inner_join(entities::table.on(pool_members::pool_id.eq(entities::id)))
-                .filter(pool_members::member_id.eq_any(chunk))
-                .select((
-                    pool_members::id,
-                    pool_members::member_id,
-                    EntityRow::as_select(),
-                ))
-                .load(conn)
-        }
-        .map_err(from_diesel)?;
-        for (order, key, row) in rows {
-            out.push((order, key, row.into_entity()?));
-        }
+        let found: Vec<(i64, EntityColumns, EntityColumns)> = pool_members::table
+            .inner_join(pools.on(pool_members::pool_id.eq(pools.field(entities::id))))
+            .inner_join(members.on(pool_members::member_id.eq(members.field(entities::id))))
+            .filter(
+                pool_members::pool_id
+                    .eq_any(chunk)
+                    .or(pool_members::member_id.eq_any(chunk)),
+            )
+            .select((
+                pool_members::id,
+                pools.fields(columns),
+                members.fields(columns),
+            ))
+            .load(conn)
+            .map_err(from_diesel)?;
+        let row = |(id, name, driver)| EntityRow { id, name, driver };
+        rows.extend(
+            found
+                .into_iter()
+                .map(|(order, pool, member)| (order, row(pool), row(member))),
+        );
     }
-    out.sort_by_key(|(order, _, _)| *order);
-    Ok(out
-        .into_iter()
-        .map(|(_, key, entity)| (key, entity))
-        .collect())
-}
-
-/// `(pool, member)` pairs for the pools, oldest first.
-pub(crate) fn contents_of(
-    conn: &mut DbConnection,
-    pools: &[i64],
-) -> Result<Vec<(i64, Entity)>, StoreError> {
-    memberships(conn, pools, true)
-}
-
-/// `(member, pool)` pairs for the members, oldest first.
-pub(crate) fn parents_of(
-    conn: &mut DbConnection,
-    members: &[i64],
-) -> Result<Vec<(i64, Entity)>, StoreError> {
-    memberships(conn, members, false)
+    rows.sort_by_key(|(order, _, _)| *order);
+    rows.dedup_by_key(|(order, _, _)| *order);
+    rows.into_iter()
+        .map(|(_, pool, member)| {
+            Ok(Membership {
+                pool: pool.into_entity()?,
+                member: member.into_entity()?,
+            })
+        })
+        .collect()
 }
 
 fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails>, StoreError> {
@@ -131,13 +141,16 @@ fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails
     for (id, attr) in attributes::load(conn, &ids)? {
         attrs.entry(id).or_default().push(attr);
     }
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let mut contents: HashMap<i64, Vec<Entity>> = HashMap::new();
-    for (pool, member) in contents_of(conn, &ids)? {
-        contents.entry(pool).or_default().push(member);
-    }
     let mut parents: HashMap<i64, Vec<Entity>> = HashMap::new();
-    for (member, pool) in parents_of(conn, &ids)? {
-        parents.entry(member).or_default().push(pool);
+    for Membership { pool, member } in memberships(conn, &ids)? {
+        if wanted.contains(&pool.id.0) {
+            contents.entry(pool.id.0).or_default().push(member.clone());
+        }
+        if wanted.contains(&member.id.0) {
+            parents.entry(member.id.0).or_default().push(pool);
+        }
     }
     let managers: Vec<i64> = list
         .iter()
@@ -176,15 +189,16 @@ fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails
 impl EntityRepository for Store {
     async fn find(&self, name: &EntityName) -> Result<Option<Entity>, StoreError> {
         let name = name.as_str().to_owned();
+        self.run(move |conn| find(conn, &name)).await
+    }
+
+    async fn find_details(&self, name: &EntityName) -> Result<Option<EntityDetails>, StoreError> {
+        let name = name.as_str().to_owned();
         self.run(move |conn| {
-            entities::table
-                .filter(entities::name.eq(name))
-                .select(EntityRow::as_select())
-                .first(conn)
-                .optional()
-                .map_err(from_diesel)?
-                .map(EntityRow::into_entity)
-                .transpose()
+            let Some(entity) = find(conn, &name)? else {
+                return Ok(None);
+            };
+            Ok(details(conn, std::slice::from_ref(&entity))?.pop())
         })
         .await
     }
@@ -249,22 +263,16 @@ impl EntityRepository for Store {
 
     async fn create(&self, new: &[NewEntity]) -> Result<Vec<Entity>, StoreError> {
         let new = new.to_vec();
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                new.iter().map(|n| insert_entity(conn, n)).collect()
-            })
-        })
-        .await
+        self.write(move |conn| new.iter().map(|n| insert_entity(conn, n)).collect())
+            .await
     }
 
     async fn delete(&self, id: EntityId) -> Result<bool, StoreError> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                diesel::delete(entities::table.filter(entities::id.eq(id.0)))
-                    .execute(conn)
-                    .map(|n| n > 0)
-                    .map_err(from_diesel)
-            })
+        self.write(move |conn| {
+            diesel::delete(entities::table.filter(entities::id.eq(id.0)))
+                .execute(conn)
+                .map(|n| n > 0)
+                .map_err(from_diesel)
         })
         .await
     }

@@ -1,13 +1,14 @@
 //! The pool repository.
 
+use std::collections::HashSet;
+
 use async_trait::async_trait;
 use diesel::prelude::*;
 use strato_domain::StoreError;
 use strato_domain::entity::{Entity, EntityId};
 use strato_domain::pool::PoolRepository;
 
-use crate::connection::write_tx;
-use crate::entities::{contents_of, parents_of};
+use crate::entities::{Membership, memberships};
 use crate::error::from_diesel;
 use crate::schema::pool_members;
 use crate::store::Store;
@@ -16,44 +17,40 @@ use crate::store::Store;
 impl PoolRepository for Store {
     async fn insert(&self, pool: EntityId, members: &[EntityId]) -> Result<(), StoreError> {
         let members = members.to_vec();
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                for member in &members {
-                    diesel::insert_into(pool_members::table)
-                        .values((
-                            pool_members::pool_id.eq(pool.0),
-                            pool_members::member_id.eq(member.0),
-                        ))
-                        .execute(conn)
-                        .map_err(from_diesel)?;
-                }
-                Ok(())
-            })
+        self.write(move |conn| {
+            for member in &members {
+                diesel::insert_into(pool_members::table)
+                    .values((
+                        pool_members::pool_id.eq(pool.0),
+                        pool_members::member_id.eq(member.0),
+                    ))
+                    .execute(conn)
+                    .map_err(from_diesel)?;
+            }
+            Ok(())
         })
         .await
     }
 
     async fn remove(&self, pool: EntityId, members: &[EntityId]) -> Result<(), StoreError> {
         let members = members.to_vec();
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                for member in &members {
-                    let gone = diesel::delete(
-                        pool_members::table
-                            .filter(pool_members::pool_id.eq(pool.0))
-                            .filter(pool_members::member_id.eq(member.0)),
-                    )
-                    .execute(conn)
-                    .map_err(from_diesel)?;
-                    if gone == 0 {
-                        return Err(StoreError::NotFound(format!(
-                            "entity {} is not a member of entity {}",
-                            member.0, pool.0
-                        )));
-                    }
+        self.write(move |conn| {
+            for member in &members {
+                let gone = diesel::delete(
+                    pool_members::table
+                        .filter(pool_members::pool_id.eq(pool.0))
+                        .filter(pool_members::member_id.eq(member.0)),
+                )
+                .execute(conn)
+                .map_err(from_diesel)?;
+                if gone == 0 {
+                    return Err(StoreError::NotFound(format!(
+                        "entity {} is not a member of entity {}",
+                        member.0, pool.0
+                    )));
                 }
-                Ok(())
-            })
+            }
+            Ok(())
         })
         .await
     }
@@ -61,9 +58,11 @@ impl PoolRepository for Store {
     async fn parents(&self, members: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError> {
         let ids: Vec<i64> = members.iter().map(|m| m.0).collect();
         self.run(move |conn| {
-            Ok(parents_of(conn, &ids)?
+            let wanted: HashSet<i64> = ids.iter().copied().collect();
+            Ok(memberships(conn, &ids)?
                 .into_iter()
-                .map(|(m, p)| (EntityId(m), p))
+                .filter(|Membership { member, .. }| wanted.contains(&member.id.0))
+                .map(|Membership { pool, member }| (member.id, pool))
                 .collect())
         })
         .await
@@ -72,9 +71,11 @@ impl PoolRepository for Store {
     async fn contents(&self, pools: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError> {
         let ids: Vec<i64> = pools.iter().map(|p| p.0).collect();
         self.run(move |conn| {
-            Ok(contents_of(conn, &ids)?
+            let wanted: HashSet<i64> = ids.iter().copied().collect();
+            Ok(memberships(conn, &ids)?
                 .into_iter()
-                .map(|(p, m)| (EntityId(p), m))
+                .filter(|Membership { pool, .. }| wanted.contains(&pool.id.0))
+                .map(|Membership { pool, member }| (pool.id, member))
                 .collect())
         })
         .await

@@ -11,7 +11,7 @@ use strato_domain::resource_manager::{
 };
 
 use crate::attributes::{self, Match, delete_matching, set_slot};
-use crate::connection::{DbConnection, write_tx};
+use crate::connection::DbConnection;
 use crate::entities::insert_entity;
 use crate::error::from_diesel;
 use crate::schema::{allocations, attributes as attrs, entities};
@@ -144,7 +144,7 @@ impl ResourceRepository for Store {
         target: AllocationTarget,
         policy: Policy,
     ) -> Result<Allocated, AllocationError> {
-        self.run(move |conn| write_tx(conn, |conn| allocate(conn, manager.0, &target, &policy)))
+        self.write(move |conn| allocate(conn, manager.0, &target, &policy))
             .await
     }
 
@@ -154,11 +154,7 @@ impl ResourceRepository for Store {
         thing: EntityId,
         resource: Option<String>,
     ) -> Result<u64, StoreError> {
-        self.run(move |conn| {
-            write_tx(conn, |conn| {
-                deallocate(conn, manager.0, thing.0, resource.as_deref())
-            })
-        })
-        .await
+        self.write(move |conn| deallocate(conn, manager.0, thing.0, resource.as_deref()))
+            .await
     }
 }

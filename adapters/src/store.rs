@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use strato_domain::StoreError;
 
-use crate::connection::{Backend, DbConnection, Manager, migrate};
+use crate::connection::{Backend, DbConnection, Manager, migrate, write_tx};
 use crate::error::SetupError;
 use crate::settings::DatabaseSettings;
 
@@ -24,6 +24,9 @@ impl strato_domain::health::HealthCheck for Store {
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
+    /// On SQLite, writers queue here instead of in SQLite's busy handler,
+    /// which sleeps and makes the slowest writes very slow.
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -65,7 +68,13 @@ impl Store {
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| SetupError::Connect(e.to_string()))?;
-        Ok(Self { pool, backend })
+        let write_gate =
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Self {
+            pool,
+            backend,
+            write_gate,
+        })
     }
 
     /// Runs the migrations that have not run yet.
@@ -94,6 +103,23 @@ impl Store {
             pools: store.clone(),
             resources: store,
         }
+    }
+
+    /// Runs blocking work in one write transaction (see [`write_tx`]), after
+    /// the writers queued before it on SQLite.
+    pub(crate) async fn write<T, E>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let _turn = match &self.write_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        self.run(move |conn| write_tx(conn, work)).await
     }
 
     /// Runs blocking database work on the blocking pool, inside the caller's

@@ -74,6 +74,32 @@ impl Inventory {
         }
     }
 
+    /// The expanded view of an entity, checking its driver when one is given.
+    ///
+    /// # Errors
+    /// [`InventoryError::EntityNotFound`], [`InventoryError::DriverMismatch`].
+    pub async fn show(
+        &self,
+        name: &EntityName,
+        driver: Option<Driver>,
+    ) -> Result<crate::entity::EntityDetails, InventoryError> {
+        let details = self
+            .ports
+            .entities
+            .find_details(name)
+            .await?
+            .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?;
+        match driver {
+            Some(expected) if expected != details.entity.driver => {
+                Err(InventoryError::DriverMismatch {
+                    name: name.to_string(),
+                    expected,
+                })
+            }
+            _ => Ok(details),
+        }
+    }
+
     /// The expanded views of entities, in the order given.
     ///
     /// # Errors
@@ -178,6 +204,32 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[tokio::test]
+    async fn show_checks_the_driver_of_the_expanded_view() {
+        let mut mocks = Mocks::default();
+        mocks.entities.expect_find_details().returning(|_| {
+            Ok(Some(crate::entity::EntityDetails {
+                entity: entity(1, "showpool", Driver::Pool),
+                attributes: vec![],
+                contents: vec![],
+                parents: vec![],
+                allocations: None,
+            }))
+        });
+        let inventory = mocks.build();
+        assert!(
+            inventory
+                .show(&name("showpool"), Some(Driver::Pool))
+                .await
+                .is_ok()
+        );
+        let err = inventory
+            .show(&name("showpool"), Some(Driver::BasicServer))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, InventoryError::DriverMismatch { .. }));
     }
 
     #[tokio::test]

@@ -39,7 +39,11 @@ fn connect_or_start_postgres(admin: &str) -> Result<diesel::PgConnection, diesel
     }
     START.call_once(|| {
         let versions = std::fs::read_dir("/etc/postgresql")
-            .map(|dir| dir.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .map(|dir| {
+                dir.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
             .unwrap_or_else(|_| Vec::<String>::new());
         for version in versions {
             let _ = std::process::Command::new("pg_ctlcluster")

@@ -94,10 +94,9 @@ async fn show(
 ) -> Result<HttpResponse, ClustoError> {
     let presentation = Presentation::of(&req)?;
     let (driver, name) = path.into_inner();
-    let entity = inventory
-        .get(&entity_name(&name)?, Some(requested_driver(&driver)?))
-        .await?;
-    let value = render::entity(&inventory, &entity, presentation.mode_or(Mode::Expanded)).await?;
+    let (name, driver) = (entity_name(&name)?, requested_driver(&driver)?);
+    let mode = presentation.mode_or(Mode::Expanded);
+    let value = render::named(&inventory, &name, Some(driver), mode).await?;
     Ok(render::reply(StatusCode::OK, &value, presentation))
 }
 

@@ -28,8 +28,13 @@ async fn by_name(
     let presentation = Presentation::of(&req)?;
     let name = entity_name(&path)?;
     let driver = input.one("driver").map(driver).transpose()?;
-    let entity = inventory.get(&name, driver).await?;
-    let value = render::entity(&inventory, &entity, presentation.mode_or(Mode::Expanded)).await?;
+    let value = render::named(
+        &inventory,
+        &name,
+        driver,
+        presentation.mode_or(Mode::Expanded),
+    )
+    .await?;
     Ok(render::reply(StatusCode::OK, &value, presentation))
 }
 

@@ -6,7 +6,8 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use serde_json::{Map, Value, json};
 use strato_domain::Inventory;
 use strato_domain::attribute::{Attribute, AttributeValue};
-use strato_domain::entity::{Entity, EntityDetails};
+use strato_domain::driver::Driver;
+use strato_domain::entity::{Entity, EntityDetails, EntityName};
 use strato_domain::page::Paged;
 
 use super::error::ClustoError;
@@ -78,15 +79,16 @@ pub(crate) async fn entities(
     })
 }
 
-/// One entity in the mode asked for.
-pub(crate) async fn entity(
+/// The named entity in the mode asked for, checking its driver when given.
+pub(crate) async fn named(
     inventory: &Inventory,
-    entity: &Entity,
+    name: &EntityName,
+    driver: Option<Driver>,
     mode: Mode,
 ) -> Result<Value, ClustoError> {
     Ok(match mode {
-        Mode::Compact => Value::String(entity.path()),
-        Mode::Expanded => expanded(&inventory.detail(entity).await?),
+        Mode::Compact => Value::String(inventory.get(name, driver).await?.path()),
+        Mode::Expanded => expanded(&inventory.show(name, driver).await?),
     })
 }
 

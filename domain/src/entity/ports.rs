@@ -15,6 +15,13 @@ pub trait EntityRepository: Send + Sync {
     /// [`StoreError::Unavailable`] when storage fails.
     async fn find(&self, name: &EntityName) -> Result<Option<Entity>, StoreError>;
 
+    /// Finds an entity by name with its expanded view, in one call.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when a stored value cannot be read,
+    /// [`StoreError::Unavailable`] when storage fails.
+    async fn find_details(&self, name: &EntityName) -> Result<Option<EntityDetails>, StoreError>;
+
     /// Finds the entities that exist among `names`, in no particular order.
     ///
     /// # Errors
