@@ -59,7 +59,15 @@ pub(crate) struct Manager {
 impl Manager {
     fn open(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
-            Backend::Postgres => PgConnection::establish(&self.url).map(DbConnection::Pg),
+            Backend::Postgres => {
+                let mut conn = PgConnection::establish(&self.url)?;
+                // The inventory's working set lives in memory or on SSD, where an
+                // index probe costs about a sequential read: with the default
+                // cost the planner prefers hash joins that scan whole tables.
+                conn.batch_execute("SET random_page_cost = 1.1")
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConnection::Pg(conn))
+            }
             Backend::Sqlite => {
                 let path = self.url.trim_start_matches("sqlite://");
                 let mut conn = SqliteConnection::establish(path)?;

@@ -91,31 +91,44 @@ pub(crate) struct Membership {
     pub(crate) member: Entity,
 }
 
-/// Memberships in which any of `ids` is the pool or the member, oldest first,
-/// in one query per chunk.
+/// Which end of a membership the ids of [`memberships`] name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// The ids are pools: their contents.
+    Pool,
+    /// The ids are members: their parents.
+    Member,
+    /// Either: contents and parents at once.
+    Either,
+}
+
+/// Memberships in which `ids` stand on `side`, oldest first, in one query per
+/// chunk.
 pub(crate) fn memberships(
     conn: &mut DbConnection,
     ids: &[i64],
+    side: Side,
 ) -> Result<Vec<Membership>, StoreError> {
     let (pools, members) = diesel::alias!(entities as pool_entity, entities as member_entity);
     let columns = (entities::id, entities::name, entities::driver);
     let mut rows: Vec<(i64, EntityRow, EntityRow)> = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let found: Vec<(i64, EntityColumns, EntityColumns)> = pool_members::table
+        let query = pool_members::table
             .inner_join(pools.on(pool_members::pool_id.eq(pools.field(entities::id))))
             .inner_join(members.on(pool_members::member_id.eq(members.field(entities::id))))
-            .filter(
-                pool_members::pool_id
-                    .eq_any(chunk)
-                    .or(pool_members::member_id.eq_any(chunk)),
-            )
             .select((
                 pool_members::id,
                 pools.fields(columns),
                 members.fields(columns),
-            ))
-            .load(conn)
-            .map_err(from_diesel)?;
+            ));
+        let by_pool = pool_members::pool_id.eq_any(chunk);
+        let by_member = pool_members::member_id.eq_any(chunk);
+        let found: Vec<(i64, EntityColumns, EntityColumns)> = match side {
+            Side::Pool => query.filter(by_pool).load(conn),
+            Side::Member => query.filter(by_member).load(conn),
+            Side::Either => query.filter(by_pool.or(by_member)).load(conn),
+        }
+        .map_err(from_diesel)?;
         let row = |(id, name, driver)| EntityRow { id, name, driver };
         rows.extend(
             found
@@ -144,7 +157,7 @@ fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails
     let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let mut contents: HashMap<i64, Vec<Entity>> = HashMap::new();
     let mut parents: HashMap<i64, Vec<Entity>> = HashMap::new();
-    for Membership { pool, member } in memberships(conn, &ids)? {
+    for Membership { pool, member } in memberships(conn, &ids, Side::Either)? {
         if wanted.contains(&pool.id.0) {
             contents.entry(pool.id.0).or_default().push(member.clone());
         }

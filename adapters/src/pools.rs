@@ -1,14 +1,12 @@
 //! The pool repository.
 
-use std::collections::HashSet;
-
 use async_trait::async_trait;
 use diesel::prelude::*;
 use strato_domain::StoreError;
 use strato_domain::entity::{Entity, EntityId};
 use strato_domain::pool::PoolRepository;
 
-use crate::entities::{Membership, memberships};
+use crate::entities::{Membership, Side, memberships};
 use crate::error::from_diesel;
 use crate::schema::pool_members;
 use crate::store::Store;
@@ -58,10 +56,8 @@ impl PoolRepository for Store {
     async fn parents(&self, members: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError> {
         let ids: Vec<i64> = members.iter().map(|m| m.0).collect();
         self.run(move |conn| {
-            let wanted: HashSet<i64> = ids.iter().copied().collect();
-            Ok(memberships(conn, &ids)?
+            Ok(memberships(conn, &ids, Side::Member)?
                 .into_iter()
-                .filter(|Membership { member, .. }| wanted.contains(&member.id.0))
                 .map(|Membership { pool, member }| (member.id, pool))
                 .collect())
         })
@@ -71,10 +67,8 @@ impl PoolRepository for Store {
     async fn contents(&self, pools: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError> {
         let ids: Vec<i64> = pools.iter().map(|p| p.0).collect();
         self.run(move |conn| {
-            let wanted: HashSet<i64> = ids.iter().copied().collect();
-            Ok(memberships(conn, &ids)?
+            Ok(memberships(conn, &ids, Side::Pool)?
                 .into_iter()
-                .filter(|Membership { pool, .. }| wanted.contains(&pool.id.0))
                 .map(|Membership { pool, member }| (pool.id, member))
                 .collect())
         })
