@@ -8,8 +8,8 @@ use diesel::dsl::max;
 use diesel::prelude::*;
 use strato_domain::StoreError;
 use strato_domain::attribute::{
-    Attribute, AttributeFilter, AttributeQuery, AttributeRepository, AttributeValue, ExactSlot,
-    NewAttribute, NumberSpec,
+    Attribute, AttributeChanges, AttributeKey, AttributeQuery, AttributeRepository, AttributeValue,
+    ExactSlot, NewAttribute, NumberSpec,
 };
 use strato_domain::entity::{Entity, EntityId};
 use strato_domain::page::{PageRequest, Paged};
@@ -186,33 +186,22 @@ impl AttributeRepository for Store {
         .await
     }
 
-    async fn add(&self, entity: EntityId, new: &[NewAttribute]) -> Result<(), StoreError> {
-        let new = new.to_vec();
-        self.write(move |conn| insert(conn, entity.0, &new).map(|_| ()))
-            .await
-    }
-
-    async fn set(
-        &self,
-        entity: EntityId,
-        slot: &ExactSlot,
-        value: &AttributeValue,
-    ) -> Result<(), StoreError> {
-        let (slot, value) = (slot.clone(), value.clone());
-        self.write(move |conn| set_slot(conn, entity.0, &slot, &value))
-            .await
-    }
-
-    async fn delete(&self, entity: EntityId, filter: &AttributeFilter) -> Result<u64, StoreError> {
-        let filter = filter.clone();
+    async fn apply(&self, entity: EntityId, changes: &AttributeChanges) -> Result<(), StoreError> {
+        let changes = changes.clone();
         self.write(move |conn| {
-            let subkey = filter
-                .subkey
-                .as_ref()
-                .map_or(Match::Any, |s| Match::Eq(s.as_str()));
-            let number = filter.number.map_or(Match::Any, Match::Eq);
-            let key = filter.key.as_ref().map(|k| k.as_str());
-            delete_matching(conn, entity.0, key, subkey, number)
+            for filter in &changes.remove {
+                let key = filter.key.as_ref().map(AttributeKey::as_str);
+                let subkey = filter
+                    .subkey
+                    .as_ref()
+                    .map_or(Match::Any, |s| Match::Eq(s.as_str()));
+                let number = filter.number.map_or(Match::Any, Match::Eq);
+                delete_matching(conn, entity.0, key, subkey, number)?;
+            }
+            for (slot, value) in &changes.set {
+                set_slot(conn, entity.0, slot, value)?;
+            }
+            insert(conn, entity.0, &changes.add).map(|_| ())
         })
         .await
     }

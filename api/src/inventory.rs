@@ -16,7 +16,6 @@ mod resource;
 use actix_web::web;
 
 pub use error::ClustoError;
-pub use input::BodyLimit;
 
 /// Registers the inventory routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {

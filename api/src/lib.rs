@@ -5,6 +5,8 @@
 //! This crate knows the domain's services and ports, never the adapters or
 //! providers behind them: only `main.rs`, the composition root, names those.
 
+pub mod body;
+pub mod clouds;
 pub mod inventory;
 pub mod operations;
 pub mod settings;

@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use std::collections::BTreeMap;
+
 use strato_adapters::{DatabaseSettings, Store};
 use strato_api::{Application, Services, Settings, telemetry};
 use strato_domain::Inventory;
+use strato_domain::cloud::{CloudName, CloudProvider, Clouds, SystemClock};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -54,9 +57,12 @@ fn main() -> anyhow::Result<()> {
 #[actix_web::main]
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     telemetry::init(&settings.log);
+    let providers = clouds(settings)?;
     let store = Store::open(&database(settings)).context("cannot open the database")?;
+    let ports = store.clone().ports();
     let services = Services {
-        inventory: Inventory::new(store.clone().ports()),
+        inventory: Inventory::new(ports.clone()),
+        clouds: Clouds::new(providers, &ports, Arc::new(SystemClock)),
         health: vec![Arc::new(store)],
     };
     let app = Application::build(&settings.server, services)
@@ -73,4 +79,21 @@ fn database(settings: &Settings) -> DatabaseSettings {
         max_connections: settings.database.max_connections,
         timeout_seconds: settings.database.timeout_seconds,
     }
+}
+
+/// The providers of the `[clouds.<name>]` sections.
+fn clouds(settings: &Settings) -> anyhow::Result<BTreeMap<CloudName, Arc<dyn CloudProvider>>> {
+    let mut providers = BTreeMap::new();
+    for (name, cloud) in &settings.clouds {
+        let cloud_name = CloudName::parse(name).with_context(|| {
+            format!(
+                "bad setting clouds.{name}: a cloud name uses letters, digits, '_', '-' and '.'"
+            )
+        })?;
+        let options = serde_json::to_value(&cloud.options)?;
+        let provider = strato_providers::build(&cloud.kind, options)
+            .with_context(|| format!("bad setting clouds.{name}"))?;
+        providers.insert(cloud_name, provider);
+    }
+    Ok(providers)
 }

@@ -18,6 +18,21 @@ pub struct Settings {
     /// Logs.
     #[serde(default)]
     pub log: LogSettings,
+    /// Clouds by name (`[clouds.<name>]`); `default` answers when a request
+    /// names none.
+    #[serde(default)]
+    pub clouds: BTreeMap<String, CloudSettings>,
+}
+
+/// `[clouds.<name>]`: the provider type and its own settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CloudSettings {
+    /// Provider type (`dummy`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The provider's settings, which it checks itself.
+    #[serde(flatten)]
+    pub options: BTreeMap<String, serde_json::Value>,
 }
 
 /// `[server]`.
@@ -106,6 +121,9 @@ timeout_seconds = 5
 [log]
 format = "human"
 level = "info"
+
+[clouds.default]
+type = "dummy"
 "#;
 
 impl Settings {
@@ -174,6 +192,25 @@ mod tests {
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.database.url, "sqlite://strato.db");
+        assert_eq!(settings.clouds["default"].kind, "dummy");
+    }
+
+    #[test]
+    fn clouds_come_from_their_tables() {
+        let dir = std::env::temp_dir().join(format!("strato-clouds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("clouds.toml");
+        std::fs::write(
+            &file,
+            "[clouds.fake_driver]\ntype = \"dummy\"\nlatency_ms = 5\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(settings.clouds.len(), 2);
+        assert_eq!(
+            settings.clouds["fake_driver"].options["latency_ms"],
+            serde_json::json!(5)
+        );
     }
 
     #[test]

@@ -11,9 +11,11 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use strato_domain::Inventory;
+use strato_domain::cloud::Clouds;
 use strato_domain::health::HealthCheck;
 use tracing_actix_web::TracingLogger;
 
+use crate::body::BodyLimit;
 use crate::inventory::{self, ClustoError};
 use crate::operations;
 use crate::settings::ServerSettings;
@@ -23,6 +25,8 @@ use crate::settings::ServerSettings;
 pub struct Services {
     /// Inventory use cases.
     pub inventory: Inventory,
+    /// Cloud use cases.
+    pub clouds: Clouds,
     /// What `/healthz` checks.
     pub health: Vec<Arc<dyn HealthCheck>>,
 }
@@ -59,6 +63,7 @@ impl Application {
         let port = listener.local_addr()?.port();
         let limit = settings.max_body_bytes;
         let inventory = web::Data::new(services.inventory);
+        let clouds = web::Data::new(services.clouds);
         let health = web::Data::new(services.health);
         let mut server = HttpServer::new(move || {
             let defaults = headers
@@ -69,11 +74,13 @@ impl Application {
                 .wrap(defaults)
                 .wrap(TracingLogger::default())
                 .app_data(inventory.clone())
+                .app_data(clouds.clone())
                 .app_data(health.clone())
-                .app_data(inventory::BodyLimit(limit))
+                .app_data(BodyLimit(limit))
                 .app_data(web::PayloadConfig::new(limit))
                 .configure(operations::routes)
                 .configure(inventory::routes)
+                .configure(crate::clouds::routes)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?;

@@ -5,8 +5,8 @@ mod ports;
 mod value;
 
 pub use model::{
-    Attribute, AttributeFilter, AttributeKey, AttributeQuery, ExactSlot, InvalidKey, NewAttribute,
-    NumberSpec,
+    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeQuery, ExactSlot,
+    InvalidKey, NewAttribute, NumberSpec,
 };
 pub use ports::AttributeRepository;
 #[cfg(any(test, feature = "mocks"))]

@@ -7,6 +7,7 @@
 //! calls its services.
 
 pub mod attribute;
+pub mod cloud;
 pub mod driver;
 pub mod entity;
 pub mod error;

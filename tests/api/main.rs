@@ -7,6 +7,7 @@
 mod helpers;
 
 mod bad_input;
+mod clouds;
 mod concurrency;
 mod inventory_attribute;
 mod inventory_entity;

@@ -54,6 +54,22 @@ fn the_domain_depends_on_no_web_database_or_runtime_crate() {
 }
 
 #[test]
+fn providers_know_neither_storage_nor_http() {
+    let manifest = std::fs::read_to_string(root().join("providers/Cargo.toml")).unwrap();
+    for dependency in normal_dependencies(&manifest) {
+        let bad = [
+            "strato-adapters",
+            "strato-api",
+            "actix-web",
+            "diesel",
+            "r2d2",
+        ]
+        .contains(&dependency.as_str());
+        assert!(!bad, "providers depend on {dependency}");
+    }
+}
+
+#[test]
 fn domain_types_carry_no_serde() {
     for file in rust_files(&root().join("domain/src")) {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -80,7 +96,7 @@ fn only_the_composition_root_names_adapters_and_providers() {
 
 #[test]
 fn nothing_blocks_a_runtime_thread() {
-    for dir in ["domain/src", "adapters/src", "api/src"] {
+    for dir in ["domain/src", "adapters/src", "providers/src", "api/src"] {
         for file in rust_files(&root().join(dir)) {
             let text = std::fs::read_to_string(&file).unwrap();
             assert!(

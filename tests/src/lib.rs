@@ -14,6 +14,7 @@ use strato_adapters::{DatabaseSettings, Store};
 use strato_api::settings::{LogFormat, LogSettings, ServerSettings};
 use strato_api::{Application, Services, telemetry};
 use strato_domain::Inventory;
+use strato_domain::cloud::{CloudName, CloudProvider, Clouds, SystemClock};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +175,22 @@ pub fn server_settings() -> ServerSettings {
     }
 }
 
+/// The clouds every test server has: `default` and `fake_driver` (dummy), and
+/// `flaky`, a dummy cloud whose every call fails.
+pub fn test_clouds() -> std::collections::BTreeMap<CloudName, Arc<dyn CloudProvider>> {
+    [
+        ("default", serde_json::json!({})),
+        ("fake_driver", serde_json::json!({})),
+        ("flaky", serde_json::json!({"failure_rate": 1.0})),
+    ]
+    .into_iter()
+    .map(|(name, settings)| {
+        let provider = strato_providers::build("dummy", settings).expect("a dummy cloud");
+        (CloudName::parse(name).expect("a cloud name"), provider)
+    })
+    .collect()
+}
+
 /// Boots a server on a fresh database of `kind`.
 pub async fn spawn_app(kind: Db) -> TestApp {
     spawn_app_on(Arc::new(TestDatabase::create(kind))).await
@@ -200,8 +217,10 @@ pub async fn spawn_app_with(database: Arc<TestDatabase>, settings: ServerSetting
         .await
         .expect("store task")
         .expect("the test database opens and migrates");
+    let ports = store.clone().ports();
     let services = Services {
-        inventory: Inventory::new(store.clone().ports()),
+        inventory: Inventory::new(ports.clone()),
+        clouds: Clouds::new(test_clouds(), &ports, Arc::new(SystemClock)),
         health: vec![Arc::new(store)],
     };
     let app = Application::build(&settings, services).expect("the server binds");
@@ -340,6 +359,13 @@ impl TestApp {
             Some(body),
         )
         .await
+    }
+
+    /// Any method with a JSON body.
+    pub async fn send_json(&self, method: &str, path: &str, body: &str) -> Reply {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method name");
+        self.send(method, path, &[], Params::Form, &[], Some(body))
+            .await
     }
 
     /// PUT with a form body.

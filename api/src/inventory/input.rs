@@ -5,17 +5,13 @@ use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest};
 use serde_json::Value;
 use strato_domain::entity::EntityName;
 use strato_domain::page::PageRequest;
 
 use super::error::ClustoError;
-
-/// Largest request body accepted, in bytes (set from `server.max_body_bytes`).
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+use crate::body::{self, Body, BodyError};
 
 /// A request's parameters: query string first, then the form body; or a
 /// JSON body.
@@ -60,62 +56,18 @@ impl Input {
     }
 
     async fn read(req: HttpRequest, mut payload: Payload) -> Result<Self, ClustoError> {
-        let mut params: Vec<(String, String)> =
-            form_urlencoded::parse(req.query_string().as_bytes())
-                .into_owned()
-                .collect();
-        let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
-        let too_large = || {
-            ClustoError::new(
-                actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
-                format!("Request body is larger than {limit} bytes"),
-            )
-        };
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Err(too_large());
-        }
-        let body = web::Payload::from_request(&req, &mut payload)
-            .await
-            .map_err(|e| ClustoError::bad_request(format!("Cannot read the request body: {e}")))?
-            .to_bytes_limited(limit)
-            .await
-            .map_err(|_| too_large())?
-            .map_err(|e| ClustoError::bad_request(format!("Cannot read the request body: {e}")))?;
-        if body.is_empty() {
-            return Ok(Self { params, json: None });
-        }
-        let media = req
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(|v| v.trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        match media.as_str() {
-            "application/json" => {
-                let json = serde_json::from_slice(&body)
-                    .map_err(|e| ClustoError::bad_request(format!("Malformed JSON body: {e}")))?;
-                Ok(Self {
-                    params,
-                    json: Some(json),
-                })
-            }
-            "application/x-www-form-urlencoded" | "" => {
-                if std::str::from_utf8(&body).is_err() {
-                    return Err(ClustoError::bad_request("Malformed form body: not UTF-8"));
-                }
-                params.extend(form_urlencoded::parse(&body).into_owned());
+        let mut params = body::query(&req);
+        let failed = |e: BodyError| ClustoError::new(e.status(), e.to_string());
+        match body::read(&req, &mut payload).await.map_err(failed)? {
+            Body::Empty => Ok(Self { params, json: None }),
+            Body::Form(form) => {
+                params.extend(form);
                 Ok(Self { params, json: None })
             }
-            other => Err(ClustoError::new(
-                actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                format!("Unsupported content type \"{other}\": send a form or JSON"),
-            )),
+            Body::Json(json) => Ok(Self {
+                params,
+                json: Some(json),
+            }),
         }
     }
 }

@@ -120,6 +120,18 @@ pub struct ExactSlot {
     pub number: Option<i64>,
 }
 
+/// Changes to one entity's attributes, written in one transaction: first the
+/// matches of `remove` go, then each `set` slot is replaced, then `add` is added.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AttributeChanges {
+    /// Attributes to delete.
+    pub remove: Vec<AttributeFilter>,
+    /// Slots to put a value in, replacing what held them.
+    pub set: Vec<(ExactSlot, AttributeValue)>,
+    /// Attributes to add.
+    pub add: Vec<NewAttribute>,
+}
+
 /// Finds entities by attribute (`/by-attr`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttributeQuery {

@@ -1,7 +1,6 @@
 use async_trait::async_trait;
 
-use super::model::{Attribute, AttributeFilter, AttributeQuery, ExactSlot, NewAttribute};
-use super::value::AttributeValue;
+use super::model::{Attribute, AttributeChanges, AttributeQuery};
 use crate::entity::{Entity, EntityId};
 use crate::error::StoreError;
 use crate::page::{PageRequest, Paged};
@@ -17,31 +16,13 @@ pub trait AttributeRepository: Send + Sync {
     /// [`StoreError::Unavailable`] when storage fails.
     async fn list(&self, entity: EntityId) -> Result<Vec<Attribute>, StoreError>;
 
-    /// Adds attributes in one transaction. [`NumberSpec::Next`](super::NumberSpec::Next)
+    /// Applies the changes in one transaction. [`NumberSpec::Next`](super::NumberSpec::Next)
     /// is resolved once per key for the whole batch.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the entity is gone,
+    /// [`StoreError::NotFound`] when the entity is gone (nothing is written),
     /// [`StoreError::Unavailable`] when storage fails.
-    async fn add(&self, entity: EntityId, attributes: &[NewAttribute]) -> Result<(), StoreError>;
-
-    /// Replaces whatever holds the slot with one attribute, in one transaction.
-    ///
-    /// # Errors
-    /// [`StoreError::NotFound`] when the entity is gone,
-    /// [`StoreError::Unavailable`] when storage fails.
-    async fn set(
-        &self,
-        entity: EntityId,
-        slot: &ExactSlot,
-        value: &AttributeValue,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes the matching attributes; returns how many went.
-    ///
-    /// # Errors
-    /// [`StoreError::Unavailable`] when storage fails.
-    async fn delete(&self, entity: EntityId, filter: &AttributeFilter) -> Result<u64, StoreError>;
+    async fn apply(&self, entity: EntityId, changes: &AttributeChanges) -> Result<(), StoreError>;
 
     /// Entities holding a matching attribute, each once, oldest first, one
     /// page of them when asked.

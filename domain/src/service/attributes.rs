@@ -1,7 +1,7 @@
 use super::Inventory;
 use crate::attribute::{
-    Attribute, AttributeFilter, AttributeKey, AttributeValue, Datatype, ExactSlot, NewAttribute,
-    NumberSpec, RawValue, Typed,
+    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeValue, Datatype,
+    ExactSlot, NewAttribute, NumberSpec, RawValue, Typed,
 };
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityName};
@@ -62,7 +62,11 @@ impl Inventory {
                 value: self.typecast(input).await?,
             });
         }
-        self.ports.attributes.add(entity.id, &attributes).await?;
+        let changes = AttributeChanges {
+            add: attributes,
+            ..AttributeChanges::default()
+        };
+        self.ports.attributes.apply(entity.id, &changes).await?;
         self.visible_attributes(&entity).await
     }
 
@@ -89,7 +93,11 @@ impl Inventory {
             value,
         };
         let value = self.typecast(&input).await?;
-        self.ports.attributes.set(entity.id, slot, &value).await?;
+        let changes = AttributeChanges {
+            set: vec![(slot.clone(), value)],
+            ..AttributeChanges::default()
+        };
+        self.ports.attributes.apply(entity.id, &changes).await?;
         self.visible_attributes(&entity).await
     }
 
@@ -103,7 +111,11 @@ impl Inventory {
         filter: &AttributeFilter,
     ) -> Result<Vec<Attribute>, InventoryError> {
         let entity = self.get(name, None).await?;
-        self.ports.attributes.delete(entity.id, filter).await?;
+        let changes = AttributeChanges {
+            remove: vec![filter.clone()],
+            ..AttributeChanges::default()
+        };
+        self.ports.attributes.apply(entity.id, &changes).await?;
         self.visible_attributes(&entity).await
     }
 
@@ -145,7 +157,7 @@ mod tests {
             .entities
             .expect_find()
             .returning(|_| Ok(Some(entity(1, "srv", Driver::BasicServer))));
-        mocks.attributes.expect_add().never();
+        mocks.attributes.expect_apply().never();
         let err = mocks
             .build()
             .add_attributes(
@@ -172,10 +184,10 @@ mod tests {
             .returning(|_| Ok(Some(entity(1, "srv", Driver::BasicServer))));
         mocks
             .attributes
-            .expect_add()
-            .withf(|id, attrs| {
+            .expect_apply()
+            .withf(|id, changes| {
                 *id == EntityId(1)
-                    && matches!(&attrs[0].value, AttributeValue::Relation(e) if e.path() == "/basicserver/srv")
+                    && matches!(&changes.add[0].value, AttributeValue::Relation(e) if e.path() == "/basicserver/srv")
             })
             .returning(|_, _| Ok(()));
         mocks.attributes.expect_list().returning(|_| Ok(vec![]));
