@@ -14,4 +14,5 @@ mod inventory_entity;
 mod inventory_resource;
 mod inventory_server;
 mod operations;
+mod storage_contract;
 mod tidy;
