@@ -1,8 +1,6 @@
 //! The attribute repository, and the attribute reads and writes other
 //! repositories share.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 use diesel::dsl::max;
 use diesel::prelude::*;
@@ -15,7 +13,7 @@ use strato_domain::entity::{Entity, EntityId};
 use strato_domain::page::{PageRequest, Paged};
 
 use crate::connection::DbConnection;
-use crate::entities::load_by_ids;
+use crate::entities::{load_by_ids, lock};
 use crate::error::from_diesel;
 use crate::rows::{AttributeRow, CHUNK, EntityRow, NewAttributeRow};
 use crate::schema::{attributes, entities};
@@ -78,24 +76,31 @@ pub(crate) fn insert(
     entity: i64,
     new: &[NewAttribute],
 ) -> Result<Vec<Option<i64>>, StoreError> {
-    let mut next: HashMap<&str, i64> = HashMap::new();
     let mut numbers = Vec::with_capacity(new.len());
+    let mut previous = None;
     for attr in new {
         let number = match attr.number {
             NumberSpec::None => None,
             NumberSpec::Exact(n) => Some(n),
+            NumberSpec::WithPrevious => previous,
+            // The transaction sees its own rows: the batch's earlier
+            // attributes count.
             NumberSpec::Next => {
-                let key = attr.key.as_str();
-                if !next.contains_key(key) {
-                    let highest: Option<i64> = attributes::table
-                        .filter(attributes::entity_id.eq(entity))
-                        .filter(attributes::key.eq(key))
-                        .select(max(attributes::number))
-                        .first(conn)
-                        .map_err(from_diesel)?;
-                    next.insert(key, highest.map_or(0, |n| n + 1));
+                let highest: Option<i64> = attributes::table
+                    .filter(attributes::entity_id.eq(entity))
+                    .filter(attributes::key.eq(attr.key.as_str()))
+                    .select(max(attributes::number))
+                    .first(conn)
+                    .map_err(from_diesel)?;
+                match highest {
+                    None => Some(0),
+                    Some(n) => Some(n.checked_add(1).ok_or_else(|| {
+                        StoreError::Conflict(format!(
+                            "no number is left after {n} for key {}",
+                            attr.key
+                        ))
+                    })?),
                 }
-                next.get(key).copied()
             }
         };
         diesel::insert_into(attributes::table)
@@ -109,6 +114,7 @@ pub(crate) fn insert(
             .execute(conn)
             .map_err(from_diesel)?;
         numbers.push(number);
+        previous = number;
     }
     Ok(numbers)
 }
@@ -189,6 +195,16 @@ impl AttributeRepository for Store {
     async fn apply(&self, entity: EntityId, changes: &AttributeChanges) -> Result<(), StoreError> {
         let changes = changes.clone();
         self.write(move |conn| {
+            if lock(conn, &[entity.0])?.is_empty() {
+                return Err(StoreError::NotFound(format!("entity {} is gone", entity.0)));
+            }
+            if let Some(guard) = changes.guard {
+                let current: Vec<Attribute> = load(conn, &[entity.0])?
+                    .into_iter()
+                    .map(|(_, a)| a)
+                    .collect();
+                (guard.0)(&current).map_err(StoreError::Conflict)?;
+            }
             for filter in &changes.remove {
                 let key = filter.key.as_ref().map(AttributeKey::as_str);
                 let subkey = filter

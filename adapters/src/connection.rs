@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::connection::{
+    AnsiTransactionManager, SimpleConnection, TransactionManager, TransactionManagerStatus,
+};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, ConnectionError};
@@ -98,8 +100,14 @@ impl r2d2::ManageConnection for Manager {
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection still inside a transaction, or whose transaction state
+    /// is broken, must not be handed out again.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        {
+            TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
+            TransactionManagerStatus::InError => true,
+        }
     }
 }
 

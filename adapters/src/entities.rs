@@ -38,6 +38,32 @@ pub(crate) fn load_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<En
         .collect()
 }
 
+/// Locks the rows of these entities until the transaction ends (PostgreSQL;
+/// SQLite's write transactions hold the whole database) and returns the ids
+/// that exist.
+pub(crate) fn lock(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(CHUNK) {
+        let query = entities::table
+            .filter(entities::id.eq_any(chunk))
+            .select(entities::id)
+            .order(entities::id);
+        found.extend(
+            match conn {
+                DbConnection::Pg(pg) => query.for_update().load::<i64>(pg),
+                DbConnection::Sqlite(_) => query.load::<i64>(conn),
+            }
+            .map_err(from_diesel)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Whether an entity has this name.
+pub(crate) fn name_taken(conn: &mut DbConnection, name: &str) -> Result<bool, StoreError> {
+    Ok(find(conn, name)?.is_some())
+}
+
 /// The entity with this name.
 fn find(conn: &mut DbConnection, name: &str) -> Result<Option<Entity>, StoreError> {
     entities::table

@@ -28,9 +28,3 @@ pub(crate) fn from_diesel(err: DieselError) -> StoreError {
         other => StoreError::unavailable(other),
     }
 }
-
-impl From<SetupError> for StoreError {
-    fn from(err: SetupError) -> Self {
-        StoreError::unavailable(err)
-    }
-}

@@ -4,23 +4,33 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use strato_domain::StoreError;
 use strato_domain::entity::{Entity, EntityId};
-use strato_domain::pool::PoolRepository;
+use strato_domain::pool::{PoolRepository, check_insert};
 
-use crate::entities::{Membership, Side, memberships};
+use crate::entities::{Membership, Side, lock, memberships};
 use crate::error::from_diesel;
 use crate::schema::pool_members;
 use crate::store::Store;
 
 #[async_trait]
 impl PoolRepository for Store {
-    async fn insert(&self, pool: EntityId, members: &[EntityId]) -> Result<(), StoreError> {
-        let members = members.to_vec();
+    async fn insert(&self, pool: &Entity, members: &[Entity]) -> Result<(), StoreError> {
+        let (pool, members) = (pool.clone(), members.to_vec());
         self.write(move |conn| {
+            let ids: Vec<i64> = members.iter().map(|m| m.id.0).collect();
+            lock(conn, &ids)?;
+            let current = memberships(conn, &ids, Side::Member)?;
             for member in &members {
+                let parents: Vec<Entity> = current
+                    .iter()
+                    .filter(|m| m.member.id == member.id)
+                    .map(|m| m.pool.clone())
+                    .collect();
+                check_insert(&pool, member, &parents)
+                    .map_err(|rule| StoreError::Conflict(rule.to_string()))?;
                 diesel::insert_into(pool_members::table)
                     .values((
-                        pool_members::pool_id.eq(pool.0),
-                        pool_members::member_id.eq(member.0),
+                        pool_members::pool_id.eq(pool.id.0),
+                        pool_members::member_id.eq(member.id.0),
                     ))
                     .execute(conn)
                     .map_err(from_diesel)?;

@@ -12,25 +12,13 @@ use strato_domain::resource_manager::{
 
 use crate::attributes::{self, Match, delete_matching, set_slot};
 use crate::connection::DbConnection;
-use crate::entities::insert_entity;
+use crate::entities::{insert_entity, lock, name_taken};
 use crate::error::from_diesel;
-use crate::schema::{allocations, attributes as attrs, entities};
+use crate::schema::{allocations, attributes as attrs};
 use crate::store::Store;
 
 /// Locks the manager's row until the transaction ends. SQLite's
 /// `BEGIN IMMEDIATE` holds the database's write lock already.
-fn lock_manager(conn: &mut DbConnection, manager: i64) -> Result<(), StoreError> {
-    if let DbConnection::Pg(pg) = conn {
-        entities::table
-            .filter(entities::id.eq(manager))
-            .select(entities::id)
-            .for_update()
-            .first::<i64>(pg)
-            .map_err(from_diesel)?;
-    }
-    Ok(())
-}
-
 fn state_of(conn: &mut DbConnection, manager: i64) -> Result<ManagerState, StoreError> {
     let properties: Vec<(String, String)> = attrs::table
         .filter(attrs::entity_id.eq(manager))
@@ -55,8 +43,21 @@ fn allocate(
     target: &AllocationTarget,
     policy: &Policy,
 ) -> Result<Allocated, AllocationError> {
-    lock_manager(conn, manager)?;
-    let choice = policy.choose(&state_of(conn, manager)?)?;
+    lock(conn, &[manager])?;
+    let mut state = state_of(conn, manager)?;
+    let mut choice = policy.choose(&state)?;
+    // An entity name manager skips names that exist already, taken by hand.
+    if let AllocationTarget::Create(driver) = target {
+        while name_taken(conn, &choice.resource)? {
+            if policy.is_explicit() || !state.taken.insert(choice.resource.clone()) {
+                return Err(AllocationError::NameTaken(format!(
+                    "/{driver}/{}",
+                    choice.resource
+                )));
+            }
+            choice = policy.choose(&state)?;
+        }
+    }
     let thing = match target {
         AllocationTarget::Existing(thing) => thing.clone(),
         AllocationTarget::Create(driver) => {

@@ -89,11 +89,6 @@ impl Store {
         migrate(&mut conn)
     }
 
-    /// Which database this store uses.
-    pub fn backend(&self) -> Backend {
-        self.backend
-    }
-
     /// This store as each of the domain's ports.
     pub fn ports(self) -> strato_domain::service::Ports {
         let store = Arc::new(self);

@@ -9,28 +9,33 @@ mod render;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use strato_domain::cloud::{Clouds, NewNode, NodeRef};
+use strato_domain::cloud::{CloudError, Clouds, NewNode, NodeRef};
 
 pub use envelope::CloudApiError;
 use envelope::ok;
 use params::Params;
 
-/// Registers the cloud routes, each with and without a cloud name.
+/// Registers the cloud routes, each with and without a cloud name; any
+/// other path under `/api/v1` is a wrong path, answered as the reference does.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let both = |path: &str| {
-        [
-            format!("/api/v1/{path}"),
-            format!("/api/v1/{path}/{{cloud}}"),
-        ]
-    };
-    cfg.service(web::resource(both("nodes")).route(web::get().to(nodes)))
-        .service(web::resource(both("images")).route(web::get().to(images)))
-        .service(web::resource(both("sizes")).route(web::get().to(sizes)))
-        .service(web::resource(both("locations")).route(web::get().to(locations)))
-        .service(web::resource(both("vm/start")).route(web::post().to(start)))
-        .service(web::resource(both("vm/stop")).route(web::put().to(stop)))
-        .service(web::resource(both("vm/action/assign")).route(web::put().to(assign)))
-        .service(web::resource(both("vm/action/release")).route(web::put().to(release)));
+    let both = |path: &str| [format!("/{path}"), format!("/{path}/{{cloud}}")];
+    cfg.service(
+        web::scope("/api/v1")
+            .service(web::resource(both("nodes")).route(web::get().to(nodes)))
+            .service(web::resource(both("images")).route(web::get().to(images)))
+            .service(web::resource(both("sizes")).route(web::get().to(sizes)))
+            .service(web::resource(both("locations")).route(web::get().to(locations)))
+            .service(web::resource(both("vm/start")).route(web::post().to(start)))
+            .service(web::resource(both("vm/stop")).route(web::put().to(stop)))
+            .service(web::resource(both("vm/action/assign")).route(web::put().to(assign)))
+            .service(web::resource(both("vm/action/release")).route(web::put().to(release)))
+            .default_service(web::to(wrong_path)),
+    );
+}
+
+/// Any other path under `/api/v1`: the reference's answer to a wrong path.
+async fn wrong_path() -> Reply {
+    Err(CloudError::UnknownCloud(String::new()).into())
 }
 
 /// `…{/cloud}`: the cloud a request names, if any.
@@ -43,51 +48,41 @@ struct CloudPath {
 type Reply = Result<HttpResponse, CloudApiError>;
 
 async fn nodes(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let info = clouds.info(cloud)?;
-    let nodes = clouds.nodes(cloud).await?;
+    let (info, items) = clouds.nodes(path.cloud.as_deref()).await?;
     Ok(ok([(
         "nodes",
-        nodes.iter().map(|n| render::node(info, n)).collect(),
+        items.iter().map(|item| render::node(info, item)).collect(),
     )]))
 }
 
 async fn images(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let info = clouds.info(cloud)?;
-    let images = clouds.images(cloud).await?;
+    let (info, items) = clouds.images(path.cloud.as_deref()).await?;
     Ok(ok([(
         "images",
-        images.iter().map(|i| render::image(info, i)).collect(),
+        items.iter().map(|item| render::image(info, item)).collect(),
     )]))
 }
 
 async fn sizes(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let info = clouds.info(cloud)?;
-    let sizes = clouds.sizes(cloud).await?;
+    let (info, items) = clouds.sizes(path.cloud.as_deref()).await?;
     Ok(ok([(
         "flavors",
-        sizes.iter().map(|s| render::size(info, s)).collect(),
+        items.iter().map(|item| render::size(info, item)).collect(),
     )]))
 }
 
 async fn locations(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let info = clouds.info(cloud)?;
-    let locations = clouds.locations(cloud).await?;
+    let (info, items) = clouds.locations(path.cloud.as_deref()).await?;
     Ok(ok([(
         "locations",
-        locations
+        items
             .iter()
-            .map(|l| render::location(info, l))
+            .map(|item| render::location(info, item))
             .collect(),
     )]))
 }
 
 async fn start(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let info = clouds.info(cloud)?;
     let new = NewNode {
         name: params.required("name")?,
         image: params.required("image")?,
@@ -96,15 +91,13 @@ async fn start(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clo
         key_name: params.text("keyname")?,
         metadata: params.object("metadata")?,
     };
-    let node = clouds.start(cloud, &new).await?;
+    let (info, node) = clouds.start(path.cloud.as_deref(), &new).await?;
     Ok(ok([("nodes", render::node(info, &node))]))
 }
 
 async fn stop(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    clouds.info(cloud)?;
     let node = params.required("node")?;
-    clouds.stop(cloud, &node).await?;
+    clouds.stop(path.cloud.as_deref(), &node).await?;
     Ok(ok([("result", json!(format!("Node {node} deleted")))]))
 }
 
@@ -119,14 +112,15 @@ fn node_ref(params: &Params) -> Result<NodeRef, CloudApiError> {
     }
 }
 
-/// The reference's documentation answer for `emulate=True`: no cloud or
-/// inventory is touched.
-fn emulated(node: &NodeRef) -> HttpResponse {
-    ok([
+/// The reference's documentation answer for `emulate=True`, on a cloud
+/// that exists: neither the cloud nor the inventory is touched.
+fn emulated(clouds: &Clouds, cloud: Option<&str>, node: &NodeRef) -> Reply {
+    clouds.info(cloud)?;
+    Ok(ok([
         ("id", json!(42)),
         ("id_vm", json!(format!("-{node}-"))),
         ("result", json!(format!("Node -{node}- assigned"))),
-    ])
+    ]))
 }
 
 fn assignment_reply(entity_id: i64, node_id: &str, done: &str) -> HttpResponse {
@@ -139,10 +133,9 @@ fn assignment_reply(entity_id: i64, node_id: &str, done: &str) -> HttpResponse {
 
 async fn assign(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
     let cloud = path.cloud.as_deref();
-    clouds.info(cloud)?;
     let node = node_ref(&params)?;
     if params.flag("emulate")? {
-        return Ok(emulated(&node));
+        return emulated(&clouds, cloud, &node);
     }
     let (user, vm_type) = (params.required("user")?, params.required("vm_type")?);
     let done = clouds.assign(cloud, &node, &user, &vm_type).await?;
@@ -155,10 +148,9 @@ async fn assign(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Cl
 
 async fn release(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
     let cloud = path.cloud.as_deref();
-    clouds.info(cloud)?;
     let node = node_ref(&params)?;
     if params.flag("emulate")? {
-        return Ok(emulated(&node));
+        return emulated(&clouds, cloud, &node);
     }
     let done = clouds.release(cloud, &node).await?;
     Ok(assignment_reply(

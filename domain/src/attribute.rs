@@ -5,7 +5,7 @@ mod ports;
 mod value;
 
 pub use model::{
-    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeQuery, ExactSlot,
+    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeQuery, ExactSlot, Guard,
     InvalidKey, NewAttribute, NumberSpec,
 };
 pub use ports::AttributeRepository;

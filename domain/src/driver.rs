@@ -146,11 +146,6 @@ impl Driver {
         self.driver_type() == DriverType::ResourceManager
     }
 
-    /// Whether entities of this driver hold other entities as a pool does.
-    pub fn is_pool(self) -> bool {
-        self.driver_type() == DriverType::Pool
-    }
-
     /// Whether the expanded view of this driver's entities lists IP addresses.
     pub fn has_ips(self) -> bool {
         matches!(

@@ -79,14 +79,6 @@ impl<T> Paged<T> {
             None => Self::all(items),
         }
     }
-
-    /// Converts the items, keeping the page count.
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            pages: self.pages,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::attribute::AttributeRepository;
 use crate::driver::Driver;
-use crate::entity::{Entity, EntityName, EntityRepository};
+use crate::entity::{Entity, EntityDetails, EntityName, EntityRepository};
 use crate::error::InventoryError;
 use crate::pool::PoolRepository;
 use crate::resource_manager::ResourceRepository;
@@ -59,19 +59,8 @@ impl Inventory {
         name: &EntityName,
         driver: Option<Driver>,
     ) -> Result<Entity, InventoryError> {
-        let entity = self
-            .ports
-            .entities
-            .find(name)
-            .await?
-            .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?;
-        match driver {
-            Some(expected) if expected != entity.driver => Err(InventoryError::DriverMismatch {
-                name: name.to_string(),
-                expected,
-            }),
-            _ => Ok(entity),
-        }
+        let entity = self.ports.entities.find(name).await?;
+        found(name, driver, entity, |e| e.driver)
     }
 
     /// The expanded view of an entity, checking its driver when one is given.
@@ -82,51 +71,62 @@ impl Inventory {
         &self,
         name: &EntityName,
         driver: Option<Driver>,
-    ) -> Result<crate::entity::EntityDetails, InventoryError> {
-        let details = self
-            .ports
-            .entities
-            .find_details(name)
-            .await?
-            .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?;
-        match driver {
-            Some(expected) if expected != details.entity.driver => {
-                Err(InventoryError::DriverMismatch {
-                    name: name.to_string(),
-                    expected,
-                })
-            }
-            _ => Ok(details),
-        }
+    ) -> Result<EntityDetails, InventoryError> {
+        let details = self.ports.entities.find_details(name).await?.map(visible);
+        found(name, driver, details, |d| d.entity.driver)
     }
 
     /// The expanded views of entities, in the order given.
     ///
     /// # Errors
     /// [`InventoryError::Store`] when storage fails.
-    pub async fn details(
-        &self,
-        entities: &[Entity],
-    ) -> Result<Vec<crate::entity::EntityDetails>, InventoryError> {
+    pub async fn details(&self, entities: &[Entity]) -> Result<Vec<EntityDetails>, InventoryError> {
         if entities.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(self.ports.entities.details(entities).await?)
+        Ok(self
+            .ports
+            .entities
+            .details(entities)
+            .await?
+            .into_iter()
+            .map(visible)
+            .collect())
     }
 
     /// The expanded view of one entity.
     ///
     /// # Errors
     /// [`InventoryError::Store`] when storage fails.
-    pub async fn detail(
-        &self,
-        entity: &Entity,
-    ) -> Result<crate::entity::EntityDetails, InventoryError> {
+    pub async fn detail(&self, entity: &Entity) -> Result<EntityDetails, InventoryError> {
         self.details(std::slice::from_ref(entity))
             .await?
             .pop()
             .ok_or_else(|| InventoryError::EntityNotFound(entity.name.to_string()))
     }
+}
+
+/// What was found by name, checked against the driver asked for.
+fn found<T>(
+    name: &EntityName,
+    driver: Option<Driver>,
+    item: Option<T>,
+    driver_of: impl Fn(&T) -> Driver,
+) -> Result<T, InventoryError> {
+    let item = item.ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?;
+    match driver {
+        Some(expected) if expected != driver_of(&item) => Err(InventoryError::DriverMismatch {
+            name: name.to_string(),
+            expected,
+        }),
+        _ => Ok(item),
+    }
+}
+
+/// An expanded view without internal (`_`) attributes.
+fn visible(mut details: EntityDetails) -> EntityDetails {
+    details.attributes.retain(|a| !a.key.is_internal());
+    details
 }
 
 #[cfg(test)]
@@ -230,6 +230,30 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, InventoryError::DriverMismatch { .. }));
+    }
+
+    #[tokio::test]
+    async fn internal_attributes_stay_out_of_expanded_views() {
+        use crate::attribute::{Attribute, AttributeKey, AttributeValue};
+        let mut mocks = Mocks::default();
+        mocks.entities.expect_find_details().returning(|_| {
+            let attr = |key: &str| Attribute {
+                key: AttributeKey::parse(key).unwrap(),
+                subkey: None,
+                number: None,
+                value: AttributeValue::Int(1),
+            };
+            Ok(Some(crate::entity::EntityDetails {
+                entity: entity(1, "s", Driver::BasicServer),
+                attributes: vec![attr("_secret"), attr("rack")],
+                contents: vec![],
+                parents: vec![],
+                allocations: None,
+            }))
+        });
+        let shown = mocks.build().show(&name("s"), None).await.unwrap();
+        assert_eq!(shown.attributes.len(), 1);
+        assert_eq!(shown.attributes[0].key.as_str(), "rack");
     }
 
     #[tokio::test]

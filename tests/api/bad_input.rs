@@ -198,3 +198,43 @@ async fn bad_headers_are_refused(db: Db) {
         "Parameter \"children\" must be true or false, not \"maybe\"",
     );
 }
+
+#[tokio::test]
+async fn name_managers_refuse_counters_that_cannot_work() {
+    let app = app_with_fixture(Db::Sqlite).await;
+    assert_error(
+        &app.post(
+            "/resourcemanager/simplenamemanager",
+            &[("name", "huge"), ("digits", "1000000000000")],
+        )
+        .await,
+        400,
+        "Property \"digits\" must be from 1 to 64, not 1000000000000",
+    );
+    assert_error(
+        &app.post(
+            "/resourcemanager/simplenamemanager",
+            &[("name", "neg"), ("next", "-5")],
+        )
+        .await,
+        400,
+        "Property \"next\" must not be negative, not -5",
+    );
+    // A counter edited afterwards is checked again when it is used.
+    app.post("/resourcemanager/simplenamemanager", &[("name", "edited")])
+        .await;
+    app.put(
+        "/attribute/edited/digits/property",
+        &[("value", "1000000000000"), ("datatype", "int")],
+    )
+    .await;
+    assert_error(
+        &app.post(
+            "/resourcemanager/simplenamemanager/edited",
+            &[("object", "testserver1")],
+        )
+        .await,
+        400,
+        "Property \"digits\" must be from 1 to 64, not 1000000000000",
+    );
+}

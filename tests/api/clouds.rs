@@ -186,26 +186,36 @@ async fn started_nodes_are_recorded_in_the_inventory(db: Db) {
         r#"{"name": "web", "image": "1", "size": "2"}"#,
     )
     .await;
-    let cloud_attr = |subkey: &str, value: &str| json!({"datatype": "string", "key": "cloud", "number": null, "subkey": subkey, "value": value});
-    let ip = json!({"datatype": "int", "key": "ip", "number": 0, "subkey": null, "value": 2_130_706_435_i64 - 2_147_483_648_i64});
-    let recorded = |state: &str, ips: Value, ip_attrs: Vec<Value>| {
+    let cloud_attr = |subkey: &str, number: Option<i64>, value: &str| json!({"datatype": "string", "key": "cloud", "number": number, "subkey": subkey, "value": value});
+    let recorded = |state: &str, addresses: &[&str]| {
         let mut attrs = vec![
-            cloud_attr("name", "fake_driver"),
-            cloud_attr("provider", "dummy"),
-            cloud_attr("node_id", "3"),
-            cloud_attr("uuid", UUID_3),
-            cloud_attr("state", state),
+            cloud_attr("name", None, "fake_driver"),
+            cloud_attr("provider", None, "dummy"),
+            cloud_attr("node_id", None, "3"),
+            cloud_attr("uuid", None, UUID_3),
         ];
-        attrs.extend(ip_attrs);
+        let ips: Vec<Value> = addresses
+            .iter()
+            .enumerate()
+            .map(|(n, ip)| cloud_attr("ip", Some(n as i64), ip))
+            .collect();
+        // A state set later is the newest attribute under "cloud".
+        if state == "running" {
+            attrs.push(cloud_attr("state", None, state));
+            attrs.extend(ips);
+        } else {
+            attrs.extend(ips);
+            attrs.push(cloud_attr("state", None, state));
+        }
         json!({
-            "attrs": attrs, "contents": [], "driver": "basicvirtualserver", "ips": ips,
+            "attrs": attrs, "contents": [], "driver": "basicvirtualserver", "ips": addresses,
             "name": "dummy-3", "parents": [], "type": "server",
         })
     };
     assert_json(
         &app.get("/by-name/dummy-3").await,
         200,
-        recorded("running", json!(["127.0.0.3"]), vec![ip]),
+        recorded("running", &["127.0.0.3"]),
     );
     assert_json(
         &app.get_with(
@@ -219,17 +229,16 @@ async fn started_nodes_are_recorded_in_the_inventory(db: Db) {
     );
 
     put_json(&app, "/api/v1/vm/stop/fake_driver", r#"{"node": "3"}"#).await;
-    let mut stopped = recorded("terminated", json!([]), vec![]);
-    // Setting the state replaced its attribute: it is now the newest under "cloud".
-    let attrs = stopped["attrs"].as_array_mut().unwrap();
-    let state = attrs.remove(4);
-    attrs.push(state);
-    assert_json(&app.get("/by-name/dummy-3").await, 200, stopped);
+    assert_json(
+        &app.get("/by-name/dummy-3").await,
+        200,
+        recorded("terminated", &[]),
+    );
 
     // The same node number on another cloud gets a cloud-qualified name.
     app.post_json(
         "/api/v1/vm/start",
-        r#"{"name": "web", "image": "1", "size": "1"}"#,
+        r#"{"name": "web", "image": "1", "size": "1", "keyname": "ops"}"#,
     )
     .await;
     assert_json(
@@ -502,5 +511,63 @@ async fn provider_failures_record_nothing(db: Db) {
         .await,
         200,
         json!([]),
+    );
+}
+
+#[tokio::test]
+async fn stopping_an_assigned_node_releases_it() {
+    let app = spawn_app(Db::Sqlite).await;
+    app.post_json(
+        "/api/v1/vm/start/fake_driver",
+        r#"{"name": "web", "image": "1", "size": "1"}"#,
+    )
+    .await;
+    let assigned = put_json(
+        &app,
+        "/api/v1/vm/action/assign/fake_driver",
+        r#"{"node": "3", "user": "ann", "vm_type": "web"}"#,
+    )
+    .await;
+    assert_eq!(assigned.status, 200, "{assigned:?}");
+    put_json(&app, "/api/v1/vm/stop/fake_driver", r#"{"node": "3"}"#).await;
+    let released = app.get("/attribute/dummy-3/assignment/released_at").await;
+    assert_eq!(released.json()[0]["datatype"], json!("datetime"));
+}
+
+#[tokio::test]
+async fn wrong_paths_under_the_cloud_api_get_the_envelope() {
+    let app = spawn_app(Db::Sqlite).await;
+    for path in [
+        "/api/v1/nodes/fake_driver/extra",
+        "/api/v1/flavours",
+        "/api/v1/",
+    ] {
+        assert_json(&app.get(path).await, 500, wrong_cloud());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_first_assignments_record_one_entity_and_one_holder() {
+    let app = std::sync::Arc::new(spawn_app(Db::Postgres).await);
+    let mut tasks = Vec::new();
+    for user in ["ann", "bob", "cid", "dan"] {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = format!(r#"{{"node": "1", "user": "{user}", "vm_type": "web"}}"#);
+            app.send_json("PUT", "/api/v1/vm/action/assign/fake_driver", &body)
+                .await
+                .status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409, 409, 409]);
+    assert_json(
+        &app.get("/entity/basicvirtualserver").await,
+        200,
+        json!(["/basicvirtualserver/dummy-1"]),
     );
 }

@@ -321,3 +321,42 @@ async fn delete_removes_only_the_matching_attributes(db: Db) {
         json!([]),
     );
 }
+
+#[tokio::test]
+async fn numbered_attributes_in_one_batch_get_their_own_numbers() {
+    let app = app_with_fixture(Db::Sqlite).await;
+    let reply = app
+        .post_json(
+            "/attribute/testserver2",
+            r#"[{"key":"disk","number":true,"value":"sda"},{"key":"disk","number":true,"value":"sdb"}]"#,
+        )
+        .await;
+    assert_eq!(reply.status, 201);
+    let disks = app.get("/attribute/testserver2/disk").await.json();
+    assert_eq!(disks[0]["number"], json!(0));
+    assert_eq!(disks[1]["number"], json!(1));
+}
+
+#[tokio::test]
+async fn internal_attributes_are_never_shown() {
+    let app = app_with_fixture(Db::Sqlite).await;
+    assert_eq!(
+        app.post(
+            "/attribute/testserver2",
+            &[("key", "_checksum"), ("value", "x")]
+        )
+        .await
+        .status,
+        201
+    );
+    assert_eq!(
+        app.get("/attribute/testserver2").await.json(),
+        json!([attr("key1", Some("subkey2"), "string", json!("value2"))])
+    );
+    assert_eq!(
+        app.get("/by-name/testserver2").await.json()["attrs"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}

@@ -326,3 +326,28 @@ async fn name_managers_record_allocations_on_the_entity(db: Db) {
         json!(["/basicserver/testserver2"]),
     );
 }
+
+#[tokio::test]
+async fn entity_name_managers_skip_names_taken_by_hand() {
+    let app = app_with_fixture(Db::Sqlite).await;
+    app.post("/entity/basicserver", &[("name", "s01"), ("name", "s02")])
+        .await;
+    assert_json(
+        &app.post(
+            "/resourcemanager/simpleentitynamemanager/testnames",
+            &[("driver", "basicserver")],
+        )
+        .await,
+        201,
+        json!("/basicserver/s03"),
+    );
+    assert_error(
+        &app.post(
+            "/resourcemanager/simpleentitynamemanager/testnames",
+            &[("driver", "basicserver"), ("resource", "s01")],
+        )
+        .await,
+        409,
+        "Entity /basicserver/s01 already exists",
+    );
+}

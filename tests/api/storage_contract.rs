@@ -8,7 +8,7 @@ use strato_adapters::Store;
 use strato_domain::StoreError;
 use strato_domain::attribute::{
     AttributeChanges, AttributeFilter, AttributeKey, AttributeQuery, AttributeValue, ExactSlot,
-    NewAttribute, NumberSpec,
+    Guard, NewAttribute, NumberSpec,
 };
 use strato_domain::driver::Driver;
 use strato_domain::entity::{Entity, EntityId, EntityName, NewEntity};
@@ -23,7 +23,7 @@ on_both_databases!(
     entities_are_created_whole_or_not_at_all,
     deleting_an_entity_takes_its_rows_along,
     attribute_changes_apply_together,
-    numbers_are_resolved_once_per_key_and_batch,
+    numbers_follow_the_batch,
     attribute_queries_page_their_entities,
     pool_changes_are_all_or_nothing,
     allocations_are_unique_and_released_with_their_records,
@@ -133,7 +133,11 @@ async fn deleting_an_entity_takes_its_rows_along(db: Db) {
         .unwrap()
         .remove(0);
     let member = server(&ports, "m").await;
-    ports.pools.insert(pool.id, &[member.id]).await.unwrap();
+    ports
+        .pools
+        .insert(&pool, std::slice::from_ref(&member))
+        .await
+        .unwrap();
     let link = AttributeChanges {
         add: vec![NewAttribute {
             key: key("peer"),
@@ -171,6 +175,7 @@ async fn attribute_changes_apply_together(db: Db) {
     };
     ports.attributes.apply(host.id, &setup).await.unwrap();
     let changes = AttributeChanges {
+        guard: None,
         remove: vec![AttributeFilter {
             key: Some(key("ip")),
             ..AttributeFilter::default()
@@ -199,6 +204,24 @@ async fn attribute_changes_apply_together(db: Db) {
             ("owner", AttributeValue::String("ann".into())),
         ]
     );
+
+    // A failing guard writes nothing and gives its reason.
+    let refused = AttributeChanges {
+        guard: Some(Guard(|attrs| {
+            if attrs.iter().any(|a| a.key.as_str() == "owner") {
+                Err("owned".into())
+            } else {
+                Ok(())
+            }
+        })),
+        add: vec![text_attr("owner", "bob")],
+        ..AttributeChanges::default()
+    };
+    assert!(
+        matches!(ports.attributes.apply(host.id, &refused).await, Err(StoreError::Conflict(r)) if r == "owned")
+    );
+    assert_eq!(ports.attributes.list(host.id).await.unwrap().len(), 3);
+
     let gone = EntityId(i64::MAX);
     assert!(matches!(
         ports.attributes.apply(gone, &setup).await,
@@ -206,29 +229,27 @@ async fn attribute_changes_apply_together(db: Db) {
     ));
 }
 
-async fn numbers_are_resolved_once_per_key_and_batch(db: Db) {
+async fn numbers_follow_the_batch(db: Db) {
     let Fixture { ports, _database } = store(db).await;
     let host = server(&ports, "h").await;
-    let next = |k: &str, v: &str| NewAttribute {
-        number: NumberSpec::Next,
+    let numbered = |k: &str, v: &str, number| NewAttribute {
+        number,
         ..text_attr(k, v)
     };
     let batch = AttributeChanges {
-        add: vec![next("disk", "sda"), next("disk", "sda-label")],
+        add: vec![
+            numbered("disk", "sda", NumberSpec::Next),
+            numbered("disk", "sda-label", NumberSpec::WithPrevious),
+            numbered("disk", "sdb", NumberSpec::Next),
+        ],
         ..AttributeChanges::default()
     };
     ports.attributes.apply(host.id, &batch).await.unwrap();
-    ports
-        .attributes
-        .apply(
-            host.id,
-            &AttributeChanges {
-                add: vec![next("disk", "sdb")],
-                ..AttributeChanges::default()
-            },
-        )
-        .await
-        .unwrap();
+    let later = AttributeChanges {
+        add: vec![numbered("disk", "sdc", NumberSpec::Next)],
+        ..AttributeChanges::default()
+    };
+    ports.attributes.apply(host.id, &later).await.unwrap();
     let numbers: Vec<_> = ports
         .attributes
         .list(host.id)
@@ -237,7 +258,7 @@ async fn numbers_are_resolved_once_per_key_and_batch(db: Db) {
         .iter()
         .map(|a| a.number)
         .collect();
-    assert_eq!(numbers, [Some(0), Some(0), Some(1)]);
+    assert_eq!(numbers, [Some(0), Some(0), Some(1), Some(2)]);
 }
 
 async fn attribute_queries_page_their_entities(db: Db) {
@@ -279,11 +300,15 @@ async fn pool_changes_are_all_or_nothing(db: Db) {
         .unwrap()
         .remove(0);
     let (a, b) = (server(&ports, "a").await, server(&ports, "b").await);
-    ports.pools.insert(pool.id, &[b.id]).await.unwrap();
-    assert!(matches!(
-        ports.pools.insert(pool.id, &[a.id, b.id]).await,
-        Err(StoreError::Conflict(_))
-    ));
+    ports
+        .pools
+        .insert(&pool, std::slice::from_ref(&b))
+        .await
+        .unwrap();
+    let refused = ports.pools.insert(&pool, &[a.clone(), b.clone()]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(rule)) if rule == "\"b\" is already in \"p\"")
+    );
     let contents = ports.pools.contents(&[pool.id]).await.unwrap();
     assert_eq!(
         contents
@@ -297,6 +322,26 @@ async fn pool_changes_are_all_or_nothing(db: Db) {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(ports.pools.parents(&[b.id]).await.unwrap(), [(b.id, pool)]);
+
+    // Membership rules hold inside storage: one unique pool per entity.
+    let unique = |n: &str| NewEntity::new(name(n), Driver::UniquePool);
+    let pools = ports
+        .entities
+        .create(&[unique("u1"), unique("u2")])
+        .await
+        .unwrap();
+    ports
+        .pools
+        .insert(&pools[0], std::slice::from_ref(&a))
+        .await
+        .unwrap();
+    assert!(matches!(
+        ports
+            .pools
+            .insert(&pools[1], std::slice::from_ref(&a))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 async fn allocations_are_unique_and_released_with_their_records(db: Db) {

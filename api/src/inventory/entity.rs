@@ -6,11 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use strato_domain::Inventory;
 use strato_domain::InventoryError;
-use strato_domain::driver::Driver;
 use strato_domain::service::PoolAction;
 
 use super::error::ClustoError;
-use super::input::{Input, Mode, Presentation, entity_name, requested_driver};
+use super::input::{Input, Mode, Presentation, driver_or, entity_name, requested_driver};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,8 +42,8 @@ async fn list(
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
     let presentation = Presentation::of(&req)?;
-    let driver = Driver::parse(&driver).map_err(|e| {
-        ClustoError::precondition(format!("The requested driver \"{}\" does not exist", e.0))
+    let driver = driver_or(&driver, |d| {
+        ClustoError::precondition(format!("The requested driver \"{d}\" does not exist"))
     })?;
     let found = inventory.list(&[driver], presentation.page).await?;
     render::list(&inventory, found, presentation).await

@@ -167,16 +167,25 @@ pub(crate) fn boolean(name: &str, text: &str) -> Result<bool, ClustoError> {
     })
 }
 
+/// Parses a driver name; an unknown one is answered with `error(name)`, as
+/// each endpoint words it.
+pub(crate) fn driver_or(
+    text: &str,
+    error: impl FnOnce(&str) -> ClustoError,
+) -> Result<strato_domain::driver::Driver, ClustoError> {
+    strato_domain::driver::Driver::parse(text).map_err(|_| error(text))
+}
+
 /// Parses a driver name; an unknown one is a 412 with the common message.
 pub(crate) fn driver(text: &str) -> Result<strato_domain::driver::Driver, ClustoError> {
-    strato_domain::driver::Driver::parse(text).map_err(|_| {
-        ClustoError::precondition(format!("The driver \"{text}\" is not a valid driver"))
+    driver_or(text, |d| {
+        ClustoError::precondition(format!("The driver \"{d}\" is not a valid driver"))
     })
 }
 
 /// Parses a driver name of a path that creates, shows or deletes entities.
 pub(crate) fn requested_driver(text: &str) -> Result<strato_domain::driver::Driver, ClustoError> {
-    strato_domain::driver::Driver::parse(text).map_err(|_| {
-        ClustoError::precondition(format!("Requested driver \"{text}\" does not exist"))
+    driver_or(text, |d| {
+        ClustoError::precondition(format!("Requested driver \"{d}\" does not exist"))
     })
 }

@@ -4,11 +4,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use strato_domain::Inventory;
-use strato_domain::driver::Driver;
 use strato_domain::service::AllocationRequest;
 
 use super::error::ClustoError;
-use super::input::{Input, Presentation, driver, entity_name};
+use super::input::{Input, Presentation, driver, driver_or, entity_name};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -43,13 +42,10 @@ async fn list(
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
     let presentation = Presentation::of(&req)?;
-    let driver = Driver::parse(&path).map_err(|e| {
+    let driver = driver_or(&path, |d| {
         ClustoError::new(
             StatusCode::NOT_FOUND,
-            format!(
-                "Not a valid driver \"{0}\" (driver name {0} doesn't exist.)",
-                e.0
-            ),
+            format!("Not a valid driver \"{d}\" (driver name {d} doesn't exist.)"),
         )
     })?;
     let found = inventory.managers(Some(driver), presentation.page).await?;
@@ -67,10 +63,9 @@ async fn create(
     let name = input
         .one("name")
         .ok_or_else(|| ClustoError::precondition("Provide a name for the resource manager"))?;
-    let manager = inventory
+    let details = inventory
         .create_manager(driver, &entity_name(name)?, &input.others(&["name"]))
         .await?;
-    let details = inventory.detail(&manager).await?;
     Ok(render::reply(
         StatusCode::CREATED,
         &render::expanded(&details),
@@ -85,10 +80,9 @@ async fn show(
 ) -> Result<HttpResponse, ClustoError> {
     let presentation = Presentation::of(&req)?;
     let (driver_name, name) = path.into_inner();
-    let manager = inventory
-        .manager(&entity_name(&name)?, driver(&driver_name)?)
+    let details = inventory
+        .show_manager(&entity_name(&name)?, driver(&driver_name)?)
         .await?;
-    let details = inventory.detail(&manager).await?;
     Ok(render::reply(
         StatusCode::OK,
         &render::expanded(&details),

@@ -68,8 +68,13 @@ pub enum NumberSpec {
     None,
     /// This number.
     Exact(i64),
-    /// One more than the highest number under the same key on the entity (0 if none).
+    /// One more than the highest number under the same key on the entity,
+    /// counting the batch's earlier attributes (0 if none).
     Next,
+    /// The number the batch's previous attribute got (none when it has none):
+    /// for records that belong together, such as an allocation's value and
+    /// its manager.
+    WithPrevious,
 }
 
 /// An attribute to write.
@@ -120,10 +125,25 @@ pub struct ExactSlot {
     pub number: Option<i64>,
 }
 
-/// Changes to one entity's attributes, written in one transaction: first the
-/// matches of `remove` go, then each `set` slot is replaced, then `add` is added.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A condition on an entity's attributes, checked by storage inside the
+/// transaction that writes the changes, with the entity locked. It returns
+/// the reason when the changes must not be written.
+#[derive(Clone, Copy)]
+pub struct Guard(pub fn(&[Attribute]) -> Result<(), String>);
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Guard")
+    }
+}
+
+/// Changes to one entity's attributes, written in one transaction: the
+/// guard is checked, then the matches of `remove` go, then each `set` slot
+/// is replaced, then `add` is added.
+#[derive(Debug, Clone, Default)]
 pub struct AttributeChanges {
+    /// Checked first; when it fails nothing is written.
+    pub guard: Option<Guard>,
     /// Attributes to delete.
     pub remove: Vec<AttributeFilter>,
     /// Slots to put a value in, replacing what held them.

@@ -16,12 +16,13 @@ pub trait AttributeRepository: Send + Sync {
     /// [`StoreError::Unavailable`] when storage fails.
     async fn list(&self, entity: EntityId) -> Result<Vec<Attribute>, StoreError>;
 
-    /// Applies the changes in one transaction. [`NumberSpec::Next`](super::NumberSpec::Next)
-    /// is resolved once per key for the whole batch.
+    /// Applies the changes in one transaction that holds the entity locked,
+    /// numbering added attributes as [`NumberSpec`](super::NumberSpec) says.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when the entity is gone (nothing is written),
-    /// [`StoreError::Unavailable`] when storage fails.
+    /// [`StoreError::Conflict`] with the guard's reason when it fails,
+    /// [`StoreError::NotFound`] when the entity is gone (nothing is written
+    /// in either case), [`StoreError::Unavailable`] when storage fails.
     async fn apply(&self, entity: EntityId, changes: &AttributeChanges) -> Result<(), StoreError>;
 
     /// Entities holding a matching attribute, each once, oldest first, one

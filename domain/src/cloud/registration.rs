@@ -1,23 +1,22 @@
 //! How a node is recorded in the inventory: a `basicvirtualserver` entity
-//! with `cloud/*` attributes, its IPv4 addresses as `ip` attributes, and
+//! with `cloud/*` attributes (its addresses as numbered `cloud/ip`), and
 //! `assignment/*` attributes for who uses it.
-
-use std::net::Ipv4Addr;
 
 use chrono::NaiveDateTime;
 
-use super::model::{CloudName, Node, ProviderInfo};
+use super::model::{CloudName, Node, NodeState, ProviderInfo};
 use crate::attribute::{
-    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeValue, ExactSlot,
+    Attribute, AttributeChanges, AttributeFilter, AttributeKey, AttributeValue, ExactSlot, Guard,
     NewAttribute, NumberSpec,
 };
 use crate::entity::EntityName;
-use crate::resource_manager::ip_to_stored;
 
 /// Key of the attributes that tie an entity to its cloud node.
 pub(crate) const CLOUD: &str = "cloud";
 /// Key of the attributes that record an assignment.
 pub(crate) const ASSIGNMENT: &str = "assignment";
+/// Subkey of a node's addresses, under [`CLOUD`].
+pub(crate) const ADDRESS: &str = "ip";
 
 fn slot(key: &'static str, subkey: &'static str) -> ExactSlot {
     ExactSlot {
@@ -35,15 +34,21 @@ fn addresses(node: &Node) -> Vec<NewAttribute> {
     node.public_ips
         .iter()
         .chain(&node.private_ips)
-        .filter_map(|ip| ip.parse::<Ipv4Addr>().ok())
-        .enumerate()
-        .map(|(n, ip)| NewAttribute {
-            key: AttributeKey::known("ip"),
-            subkey: None,
-            number: NumberSpec::Exact(i64::try_from(n).unwrap_or(i64::MAX)),
-            value: AttributeValue::Int(ip_to_stored(ip)),
+        .map(|ip| NewAttribute {
+            key: AttributeKey::known(CLOUD),
+            subkey: Some(AttributeKey::known(ADDRESS)),
+            number: NumberSpec::Next,
+            value: text(ip),
         })
         .collect()
+}
+
+fn all_addresses() -> AttributeFilter {
+    AttributeFilter {
+        key: Some(AttributeKey::known(CLOUD)),
+        subkey: Some(AttributeKey::known(ADDRESS)),
+        number: None,
+    }
 }
 
 /// The attributes a newly registered node starts with.
@@ -73,10 +78,8 @@ pub(crate) fn attributes(cloud: &CloudName, info: ProviderInfo, node: &Node) -> 
 /// Brings a registered node's id, state and addresses up to date.
 pub(crate) fn refresh(node: &Node) -> AttributeChanges {
     AttributeChanges {
-        remove: vec![AttributeFilter {
-            key: Some(AttributeKey::known("ip")),
-            ..AttributeFilter::default()
-        }],
+        guard: None,
+        remove: vec![all_addresses()],
         set: vec![
             (slot(CLOUD, "node_id"), text(&node.id)),
             (slot(CLOUD, "state"), text(node.state.as_str())),
@@ -85,24 +88,31 @@ pub(crate) fn refresh(node: &Node) -> AttributeChanges {
     }
 }
 
-/// Marks a destroyed node: terminated, its addresses gone.
-pub(crate) fn destroyed() -> AttributeChanges {
+/// Marks a destroyed node: terminated, its addresses gone, and released at
+/// `released` when it was assigned.
+pub(crate) fn destroyed(released: Option<NaiveDateTime>) -> AttributeChanges {
+    let mut set = vec![(slot(CLOUD, "state"), text(NodeState::Terminated.as_str()))];
+    set.extend(released.map(|at| {
+        (
+            slot(ASSIGNMENT, "released_at"),
+            AttributeValue::Datetime(at),
+        )
+    }));
     AttributeChanges {
-        remove: vec![AttributeFilter {
-            key: Some(AttributeKey::known("ip")),
-            ..AttributeFilter::default()
-        }],
-        set: vec![(
-            slot(CLOUD, "state"),
-            text(super::NodeState::Terminated.as_str()),
-        )],
+        guard: None,
+        remove: vec![all_addresses()],
+        set,
         add: Vec::new(),
     }
 }
 
-/// Records an assignment.
+/// Records an assignment, unless someone holds the node (the guard's reason
+/// is then the holder).
 pub(crate) fn assigned(user: &str, vm_type: &str, at: NaiveDateTime) -> AttributeChanges {
     AttributeChanges {
+        guard: Some(Guard(|attrs| {
+            current_user(attrs).map_or(Ok(()), |holder| Err(holder.to_owned()))
+        })),
         remove: vec![AttributeFilter {
             key: Some(AttributeKey::known(ASSIGNMENT)),
             subkey: Some(AttributeKey::known("released_at")),
@@ -120,9 +130,14 @@ pub(crate) fn assigned(user: &str, vm_type: &str, at: NaiveDateTime) -> Attribut
     }
 }
 
-/// Records a release.
+/// Records a release, when someone holds the node.
 pub(crate) fn released(at: NaiveDateTime) -> AttributeChanges {
     AttributeChanges {
+        guard: Some(Guard(|attrs| {
+            current_user(attrs)
+                .map(|_| ())
+                .ok_or_else(|| "not assigned".to_owned())
+        })),
         remove: Vec::new(),
         set: vec![(
             slot(ASSIGNMENT, "released_at"),
@@ -191,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn nodes_are_recorded_with_cloud_attributes_and_ipv4_addresses() {
+    fn nodes_are_recorded_with_cloud_attributes_and_addresses() {
         let cloud = CloudName::parse("fake_driver").unwrap();
         let info = ProviderInfo {
             kind: "dummy",
@@ -200,18 +215,44 @@ mod tests {
         let attrs = attributes(&cloud, info, &node());
         let cloud_attrs: Vec<_> = attrs
             .iter()
-            .filter(|a| a.key.as_str() == CLOUD)
+            .filter(|a| a.key.as_str() == CLOUD && a.number == NumberSpec::None)
             .map(|a| (a.subkey.as_ref().unwrap().as_str(), a.value.clone()))
             .collect();
         assert_eq!(cloud_attrs[0], ("name", text("fake_driver")));
         assert_eq!(cloud_attrs[4], ("state", text("running")));
-        let ips: Vec<_> = attrs.iter().filter(|a| a.key.as_str() == "ip").collect();
+        let addresses: Vec<_> = attrs
+            .iter()
+            .filter(|a| a.subkey.as_ref().is_some_and(|s| s.as_str() == ADDRESS))
+            .map(|a| (a.number, a.value.clone()))
+            .collect();
         assert_eq!(
-            ips.len(),
-            2,
-            "IPv6 addresses are not stored as ip attributes"
+            addresses,
+            [
+                (NumberSpec::Next, text("127.0.0.3")),
+                (NumberSpec::Next, text("::1")),
+                (NumberSpec::Next, text("10.0.0.3")),
+            ]
         );
-        assert_eq!(ips[1].number, NumberSpec::Exact(1));
+    }
+
+    #[test]
+    fn assignments_are_guarded() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let held = [Attribute {
+            key: AttributeKey::known(ASSIGNMENT),
+            subkey: Some(AttributeKey::known("user")),
+            number: None,
+            value: text("ann"),
+        }];
+        let assign = assigned("bob", "web", at).guard.unwrap();
+        assert_eq!((assign.0)(&held), Err("ann".to_owned()));
+        assert_eq!((assign.0)(&[]), Ok(()));
+        let release = released(at).guard.unwrap();
+        assert!((release.0)(&[]).is_err());
+        assert!((release.0)(&held).is_ok());
     }
 
     #[test]

@@ -61,21 +61,12 @@ impl Clouds {
         }
     }
 
-    /// The configured clouds' names.
-    pub fn names(&self) -> Vec<&CloudName> {
-        self.providers.keys().collect()
-    }
-
     fn pick(&self, cloud: Option<&str>) -> Result<Picked, CloudError> {
         let wanted = cloud.unwrap_or(CloudName::DEFAULT);
-        self.providers
-            .iter()
-            .find(|(name, _)| name.as_str() == wanted)
-            .map(|(name, provider)| Picked {
-                name: name.clone(),
-                provider: provider.clone(),
-            })
-            .ok_or_else(|| CloudError::UnknownCloud(wanted.to_owned()))
+        let unknown = || CloudError::UnknownCloud(wanted.to_owned());
+        let name = CloudName::parse(wanted).ok_or_else(unknown)?;
+        let provider = self.providers.get(&name).ok_or_else(unknown)?.clone();
+        Ok(Picked { name, provider })
     }
 
     /// What provider a cloud uses.
@@ -86,36 +77,55 @@ impl Clouds {
         Ok(self.pick(cloud)?.provider.info())
     }
 
-    /// The cloud's nodes.
+    /// The cloud's nodes, with what provider it uses.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn nodes(&self, cloud: Option<&str>) -> Result<Vec<Node>, CloudError> {
-        Ok(self.pick(cloud)?.provider.list_nodes().await?)
+    pub async fn nodes(
+        &self,
+        cloud: Option<&str>,
+    ) -> Result<(ProviderInfo, Vec<Node>), CloudError> {
+        let picked = self.pick(cloud)?;
+        Ok((picked.provider.info(), picked.provider.list_nodes().await?))
     }
 
     /// The cloud's images.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn images(&self, cloud: Option<&str>) -> Result<Vec<NodeImage>, CloudError> {
-        Ok(self.pick(cloud)?.provider.list_images().await?)
+    pub async fn images(
+        &self,
+        cloud: Option<&str>,
+    ) -> Result<(ProviderInfo, Vec<NodeImage>), CloudError> {
+        let picked = self.pick(cloud)?;
+        Ok((picked.provider.info(), picked.provider.list_images().await?))
     }
 
     /// The cloud's sizes.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn sizes(&self, cloud: Option<&str>) -> Result<Vec<NodeSize>, CloudError> {
-        Ok(self.pick(cloud)?.provider.list_sizes().await?)
+    pub async fn sizes(
+        &self,
+        cloud: Option<&str>,
+    ) -> Result<(ProviderInfo, Vec<NodeSize>), CloudError> {
+        let picked = self.pick(cloud)?;
+        Ok((picked.provider.info(), picked.provider.list_sizes().await?))
     }
 
     /// The cloud's locations.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn locations(&self, cloud: Option<&str>) -> Result<Vec<NodeLocation>, CloudError> {
-        Ok(self.pick(cloud)?.provider.list_locations().await?)
+    pub async fn locations(
+        &self,
+        cloud: Option<&str>,
+    ) -> Result<(ProviderInfo, Vec<NodeLocation>), CloudError> {
+        let picked = self.pick(cloud)?;
+        Ok((
+            picked.provider.info(),
+            picked.provider.list_locations().await?,
+        ))
     }
 
     /// Creates a node and records it in the inventory. When the provider
@@ -125,27 +135,28 @@ impl Clouds {
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::InvalidParameter`],
     /// [`CloudError::Provider`], [`CloudError::Store`].
-    pub async fn start(&self, cloud: Option<&str>, new: &NewNode) -> Result<Node, CloudError> {
+    pub async fn start(
+        &self,
+        cloud: Option<&str>,
+        new: &NewNode,
+    ) -> Result<(ProviderInfo, Node), CloudError> {
         let picked = self.pick(cloud)?;
-        for (what, value) in [
+        require([
             ("name", &new.name),
             ("image", &new.image),
             ("size", &new.size),
-        ] {
-            if value.trim().is_empty() {
-                return Err(CloudError::InvalidParameter(format!(
-                    "Parameter {what} must not be empty"
-                )));
-            }
-        }
+        ])?;
         let node = picked.provider.create_node(new).await?;
         if let Err(err) = self.register(&picked, &node).await {
-            // The recording's error is the one to report; a failed clean-up
-            // leaves a node the next listing shows.
-            let _ = picked.provider.destroy_node(&node.id).await;
+            if let Err(cleanup) = picked.provider.destroy_node(&node.id).await {
+                tracing::error!(
+                    cloud = %picked.name, node = %node.id, error = %cleanup,
+                    "a node that could not be recorded could not be destroyed either"
+                );
+            }
             return Err(err);
         }
-        Ok(node)
+        Ok((picked.provider.info(), node))
     }
 
     /// Destroys a node; its inventory entity, if any, is marked terminated and
@@ -159,8 +170,10 @@ impl Clouds {
         let entity = self.registered(&picked.name, "node_id", node_id).await?;
         picked.provider.destroy_node(node_id).await?;
         if let Some(entity) = entity {
+            let attrs = self.attributes.list(entity.id).await?;
+            let released = registration::current_user(&attrs).map(|_| self.clock.now());
             self.attributes
-                .apply(entity.id, &registration::destroyed())
+                .apply(entity.id, &registration::destroyed(released))
                 .await?;
         }
         Ok(())
@@ -180,29 +193,22 @@ impl Clouds {
         user: &str,
         vm_type: &str,
     ) -> Result<Assignment, CloudError> {
-        for (what, value) in [("user", user), ("vm_type", vm_type)] {
-            if value.trim().is_empty() {
-                return Err(CloudError::InvalidParameter(format!(
-                    "Parameter {what} must not be empty"
-                )));
-            }
-        }
+        require([("user", user), ("vm_type", vm_type)])?;
         let picked = self.pick(cloud)?;
         let node = self.find_node(&picked, node).await?;
         let entity = self.register(&picked, &node).await?;
-        let attrs = self.attributes.list(entity.id).await?;
-        if let Some(holder) = registration::current_user(&attrs) {
-            return Err(CloudError::AlreadyAssigned {
-                node: node.id,
-                user: holder.to_owned(),
-            });
-        }
         let changes = registration::assigned(user, vm_type, self.clock.now());
-        self.attributes.apply(entity.id, &changes).await?;
-        Ok(Assignment {
-            entity,
-            node_id: node.id,
-        })
+        match self.attributes.apply(entity.id, &changes).await {
+            Ok(()) => Ok(Assignment {
+                entity,
+                node_id: node.id,
+            }),
+            Err(StoreError::Conflict(holder)) => Err(CloudError::AlreadyAssigned {
+                node: node.id,
+                user: holder,
+            }),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Releases an assigned node, recording when.
@@ -222,17 +228,15 @@ impl Clouds {
             .registered(&picked.name, "uuid", &node.uuid)
             .await?
             .ok_or_else(|| CloudError::NotAssigned(node.id.clone()))?;
-        let attrs = self.attributes.list(entity.id).await?;
-        if registration::current_user(&attrs).is_none() {
-            return Err(CloudError::NotAssigned(node.id));
+        let changes = registration::released(self.clock.now());
+        match self.attributes.apply(entity.id, &changes).await {
+            Ok(()) => Ok(Assignment {
+                entity,
+                node_id: node.id,
+            }),
+            Err(StoreError::Conflict(_)) => Err(CloudError::NotAssigned(node.id)),
+            Err(other) => Err(other.into()),
         }
-        self.attributes
-            .apply(entity.id, &registration::released(self.clock.now()))
-            .await?;
-        Ok(Assignment {
-            entity,
-            node_id: node.id,
-        })
     }
 
     async fn find_node(&self, picked: &Picked, wanted: &NodeRef) -> Result<Node, CloudError> {
@@ -291,11 +295,27 @@ impl Clouds {
                         .pop()
                         .ok_or_else(|| StoreError::NotFound(new.name.to_string()).into());
                 }
-                Err(StoreError::Conflict(_)) => continue,
+                // Someone took the name: maybe a concurrent request recording
+                // this very node, which is then the one to use.
+                Err(StoreError::Conflict(_)) => {
+                    if let Some(entity) = self.registered(&picked.name, "uuid", &node.uuid).await? {
+                        return Ok(entity);
+                    }
+                }
                 Err(other) => return Err(other.into()),
             }
         }
         Err(StoreError::Conflict(format!("no free inventory name for node {}", node.name)).into())
+    }
+}
+
+/// Refuses empty required parameters.
+fn require<const N: usize>(params: [(&str, &str); N]) -> Result<(), CloudError> {
+    match params.iter().find(|(_, value)| value.trim().is_empty()) {
+        Some((name, _)) => Err(CloudError::InvalidParameter(format!(
+            "Parameter {name} must not be empty"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -421,8 +441,8 @@ mod tests {
                         .any(|a| a.value == AttributeValue::String("uuid-3".into()))
             })
             .returning(|_| Ok(vec![vm(7, "dummy-3")]));
-        let started = f.build().start(Some("fake"), &new_node()).await.unwrap();
-        assert_eq!(started.name, "dummy-3");
+        let (info, started) = f.build().start(Some("fake"), &new_node()).await.unwrap();
+        assert_eq!((info, started.name.as_str()), (INFO, "dummy-3"));
     }
 
     #[tokio::test]
@@ -489,12 +509,12 @@ mod tests {
     async fn unsupported_operations_pass_through() {
         let mut f = Fixture::new();
         f.provider
-            .expect_list_sizes()
-            .returning(|| Err(ProviderError::Unsupported("sizes")));
-        let err = f.build().sizes(Some("fake")).await.unwrap_err();
+            .expect_list_images()
+            .returning(|| Err(ProviderError::Unsupported("images")));
+        let err = f.build().images(Some("fake")).await.unwrap_err();
         assert!(matches!(
             err,
-            CloudError::Provider(ProviderError::Unsupported("sizes"))
+            CloudError::Provider(ProviderError::Unsupported("images"))
         ));
     }
 
@@ -507,22 +527,23 @@ mod tests {
         f.attributes
             .expect_find_entities()
             .returning(|_, _| Ok(Paged::all(vec![vm(5, "dummy-1")])));
-        let assigned = Arc::new(Mutex::new(false));
-        let state = assigned.clone();
-        f.attributes.expect_list().returning(move |_| {
-            Ok(cloud_attrs(
-                "fake",
-                (*state.lock().unwrap()).then_some("ann"),
-            ))
-        });
-        let flag = assigned.clone();
+        f.attributes
+            .expect_list()
+            .returning(|_| Ok(cloud_attrs("fake", None)));
+        // Storage checks each change's guard against what it holds.
+        let held = Arc::new(Mutex::new(cloud_attrs("fake", None)));
+        let store = held.clone();
         f.attributes.expect_apply().returning(move |_, changes| {
-            if changes
+            let mut attrs = store.lock().unwrap();
+            if let Some(guard) = changes.guard {
+                (guard.0)(&attrs).map_err(StoreError::Conflict)?;
+            }
+            let sets_user = changes
                 .set
                 .iter()
-                .any(|(slot, _)| slot.subkey.as_ref().is_some_and(|s| s.as_str() == "user"))
-            {
-                *flag.lock().unwrap() = true;
+                .any(|(slot, _)| slot.subkey.as_ref().is_some_and(|s| s.as_str() == "user"));
+            if sets_user {
+                *attrs = cloud_attrs("fake", Some("ann"));
             }
             Ok(())
         });
@@ -566,23 +587,49 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, CloudError::NotAssigned(n) if n == "2"));
+
+        let mut g = Fixture::new();
+        g.provider
+            .expect_list_nodes()
+            .returning(|| Ok(vec![node("2")]));
+        g.attributes
+            .expect_find_entities()
+            .returning(|_, _| Ok(Paged::all(vec![vm(5, "dummy-2")])));
+        g.attributes
+            .expect_list()
+            .returning(|_| Ok(cloud_attrs("fake", None)));
+        g.attributes.expect_apply().returning(|_, changes| {
+            let guard = changes.guard.expect("a release is guarded");
+            (guard.0)(&cloud_attrs("fake", None)).map_err(StoreError::Conflict)
+        });
+        let err = g
+            .build()
+            .release(Some("fake"), &NodeRef::Id("2".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, CloudError::NotAssigned(n) if n == "2"));
     }
 
     #[tokio::test]
-    async fn stopping_marks_the_registered_entity() {
+    async fn stopping_marks_the_registered_entity_and_releases_it() {
         let mut f = Fixture::new();
         f.attributes
             .expect_find_entities()
             .returning(|_, _| Ok(Paged::all(vec![vm(5, "dummy-3")])));
         f.attributes
             .expect_list()
-            .returning(|_| Ok(cloud_attrs("fake", None)));
+            .returning(|_| Ok(cloud_attrs("fake", Some("ann"))));
         f.provider.expect_destroy_node().returning(|_| Ok(()));
         f.attributes
             .expect_apply()
             .withf(|id, changes| {
                 *id == EntityId(5)
                     && changes.set[0].1 == AttributeValue::String("terminated".into())
+                    && changes.set[1]
+                        .0
+                        .subkey
+                        .as_ref()
+                        .is_some_and(|s| s.as_str() == "released_at")
             })
             .returning(|_, _| Ok(()));
         f.build().stop(Some("fake"), "3").await.unwrap();

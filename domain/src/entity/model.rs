@@ -122,24 +122,34 @@ pub struct EntityDetails {
 }
 
 impl EntityDetails {
-    /// IPv4 addresses recorded on the entity (`ip` attributes without subkey),
-    /// for drivers that show them; `None` for the others.
+    /// Addresses recorded on the entity, for drivers that show them (`None`
+    /// for the others): IPv4 `ip` attributes without subkey (the inventory's
+    /// own, as IP managers write them), then a cloud node's `cloud/ip`.
     pub fn ips(&self) -> Option<Vec<String>> {
         if !self.entity.driver.has_ips() {
             return None;
         }
-        let ips = self
+        let stored = self
             .attributes
             .iter()
-            .filter(|a| a.key.as_str() == "ip" && a.subkey.is_none())
-            .filter_map(|a| match a.value {
-                AttributeValue::Int(stored) => {
-                    crate::resource_manager::ip_from_stored(stored).map(|ip| ip.to_string())
+            .filter_map(|a| match (&a.value, &a.subkey) {
+                (AttributeValue::Int(stored), None) if a.key.as_str() == "ip" => {
+                    crate::resource_manager::ip_from_stored(*stored).map(|ip| ip.to_string())
                 }
                 _ => None,
-            })
-            .collect();
-        Some(ips)
+            });
+        let cloud = self
+            .attributes
+            .iter()
+            .filter_map(|a| match (&a.value, &a.subkey) {
+                (AttributeValue::String(ip), Some(subkey))
+                    if a.key.as_str() == "cloud" && subkey.as_str() == "ip" =>
+                {
+                    Some(ip.clone())
+                }
+                _ => None,
+            });
+        Some(stored.chain(cloud).collect())
     }
 }
 

@@ -7,12 +7,14 @@ use crate::error::StoreError;
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait]
 pub trait PoolRepository: Send + Sync {
-    /// Puts the members into the pool, in one transaction.
+    /// Puts the members into the pool, in one transaction that holds the
+    /// members locked and checks the membership rules
+    /// ([`check_insert`](super::check_insert)) against their current pools.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when one is in the pool already (nothing is
-    /// written), [`StoreError::Unavailable`] when storage fails.
-    async fn insert(&self, pool: EntityId, members: &[EntityId]) -> Result<(), StoreError>;
+    /// [`StoreError::Conflict`] with the broken rule (nothing is written),
+    /// [`StoreError::Unavailable`] when storage fails.
+    async fn insert(&self, pool: &Entity, members: &[Entity]) -> Result<(), StoreError>;
 
     /// Takes the members out of the pool, in one transaction.
     ///

@@ -87,8 +87,13 @@ impl Policy {
         Self { manager, requested }
     }
 
+    /// Whether the resource was asked for rather than chosen.
+    pub fn is_explicit(&self) -> bool {
+        self.requested.is_some()
+    }
+
     /// The key under which allocations are recorded on the receiving entity.
-    pub fn attribute_key(driver: Driver) -> &'static str {
+    fn attribute_key(driver: Driver) -> &'static str {
         match driver {
             Driver::IpManager => "ip",
             Driver::SimpleNameManager | Driver::SimpleEntityNameManager => "simplename",
@@ -120,7 +125,7 @@ impl Policy {
             NewAttribute {
                 key: self.key(),
                 subkey: manager_subkey,
-                number: NumberSpec::Next,
+                number: NumberSpec::WithPrevious,
                 value: AttributeValue::Relation(self.manager.clone()),
             },
         ]
@@ -152,9 +157,13 @@ impl Policy {
             .get("basename")
             .cloned()
             .unwrap_or_default();
-        let digits = usize::try_from(int("digits", 2)?).unwrap_or(0);
-        let leading_zeros = int("leadingZeros", 1)? != 0;
+        let digits = int("digits", 2)?;
         let mut next = int("next", 1)?;
+        for (name, value) in [("digits", digits), ("next", next)] {
+            check_counter(name, value).map_err(AllocationError::InvalidProperty)?;
+        }
+        let digits = usize::try_from(digits).unwrap_or(MAX_DIGITS);
+        let leading_zeros = int("leadingZeros", 1)? != 0;
         loop {
             let mut number = next.to_string();
             if number.len() > digits {
@@ -166,7 +175,7 @@ impl Policy {
                 number = format!("{number:0>digits$}");
             }
             let name = format!("{basename}{number}");
-            next += 1;
+            next = next.checked_add(1).ok_or(AllocationError::Exhausted)?;
             if !state.taken.contains(&name) {
                 return Ok(Choice {
                     record: self.record(AttributeValue::String(name.clone())),
@@ -238,6 +247,31 @@ impl Policy {
             Driver::IpManager => self.choose_ip(state),
             _ => self.choose_given(state),
         }
+    }
+}
+
+/// Most digits a name manager counts with: names stay far below the
+/// 255-character limit.
+const MAX_DIGITS: usize = 64;
+
+/// Checks a name manager's counter properties: `digits` from 1 to 64, `next`
+/// not negative.
+pub(crate) fn check_counter(name: &str, value: i64) -> Result<(), String> {
+    let fits = match name {
+        "digits" => usize::try_from(value).is_ok_and(|d| (1..=MAX_DIGITS).contains(&d)),
+        "next" => value >= 0,
+        _ => true,
+    };
+    if fits {
+        Ok(())
+    } else if name == "digits" {
+        Err(format!(
+            "Property \"digits\" must be from 1 to {MAX_DIGITS}, not {value}"
+        ))
+    } else {
+        Err(format!(
+            "Property \"{name}\" must not be negative, not {value}"
+        ))
     }
 }
 
@@ -340,6 +374,11 @@ mod tests {
         assert!(matches!(
             policy.choose(&full),
             Err(AllocationError::InvalidResource(_))
+        ));
+        let edited = state(&[("digits", "1000000000000")], &[]);
+        assert!(matches!(
+            policy.choose(&edited),
+            Err(AllocationError::InvalidProperty(_))
         ));
     }
 

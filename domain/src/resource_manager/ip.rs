@@ -11,7 +11,10 @@ pub fn ip_to_stored(ip: Ipv4Addr) -> i64 {
 
 /// The IPv4 address of a stored integer, if it is one.
 pub fn ip_from_stored(stored: i64) -> Option<Ipv4Addr> {
-    u32::try_from(stored + IP_OFFSET).ok().map(Ipv4Addr::from)
+    stored
+        .checked_add(IP_OFFSET)
+        .and_then(|n| u32::try_from(n).ok())
+        .map(Ipv4Addr::from)
 }
 
 /// An IPv4 network: base address and netmask.
@@ -59,6 +62,7 @@ mod tests {
         assert_eq!(ip_to_stored(ip), 1_084_752_130);
         assert_eq!(ip_from_stored(1_084_752_130), Some(ip));
         assert_eq!(ip_from_stored(i64::MAX - IP_OFFSET), None);
+        assert_eq!(ip_from_stored(i64::MAX), None);
     }
 
     #[test]

@@ -13,11 +13,11 @@ pub const PROPERTY_SUBKEY: &str = "property";
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PropertySpec {
     pub(crate) name: &'static str,
-    pub(crate) default: Default,
+    pub(crate) default: PropertyDefault,
 }
 
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Default {
+pub(crate) enum PropertyDefault {
     None,
     Text(&'static str),
     Int(i64),
@@ -26,34 +26,34 @@ pub(crate) enum Default {
 const NAME_PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         name: "basename",
-        default: Default::Text(""),
+        default: PropertyDefault::Text(""),
     },
     PropertySpec {
         name: "digits",
-        default: Default::Int(2),
+        default: PropertyDefault::Int(2),
     },
     PropertySpec {
         name: "leadingZeros",
-        default: Default::Int(1),
+        default: PropertyDefault::Int(1),
     },
     PropertySpec {
         name: "next",
-        default: Default::Int(1),
+        default: PropertyDefault::Int(1),
     },
 ];
 
 const IP_PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         name: "baseip",
-        default: Default::None,
+        default: PropertyDefault::None,
     },
     PropertySpec {
         name: "gateway",
-        default: Default::None,
+        default: PropertyDefault::None,
     },
     PropertySpec {
         name: "netmask",
-        default: Default::Text("255.255.255.255"),
+        default: PropertyDefault::Text("255.255.255.255"),
     },
 ];
 
@@ -90,7 +90,7 @@ pub fn properties_for(
             given.iter().rev().find(|(n, _)| n == spec.name),
             spec.default,
         ) {
-            (Some((_, text)), Default::Int(_)) => {
+            (Some((_, text)), PropertyDefault::Int(_)) => {
                 AttributeValue::Int(text.trim().parse().map_err(|_| {
                     invalid(format!(
                         "Property \"{}\" must be an integer, not \"{text}\"",
@@ -99,9 +99,9 @@ pub fn properties_for(
                 })?)
             }
             (Some((_, text)), _) => AttributeValue::String(text.clone()),
-            (None, Default::Int(i)) => AttributeValue::Int(i),
-            (None, Default::Text(t)) => AttributeValue::String(t.to_owned()),
-            (None, Default::None) => continue,
+            (None, PropertyDefault::Int(i)) => AttributeValue::Int(i),
+            (None, PropertyDefault::Text(t)) => AttributeValue::String(t.to_owned()),
+            (None, PropertyDefault::None) => continue,
         };
         attributes.push(NewAttribute {
             key: AttributeKey::known(spec.name),
@@ -112,6 +112,11 @@ pub fn properties_for(
     }
     if driver == Driver::IpManager {
         ip_network(&attributes).map_err(invalid)?;
+    }
+    for attr in &attributes {
+        if let AttributeValue::Int(value) = attr.value {
+            super::allocator::check_counter(attr.key.as_str(), value).map_err(invalid)?;
+        }
     }
     Ok(attributes)
 }
@@ -126,8 +131,7 @@ fn ip_network(attributes: &[NewAttribute]) -> Result<(Network, Option<Ipv4Addr>)
                 _ => None,
             })
     };
-    let lookup = |name: &str| text(name);
-    super::allocator::network_from(&lookup)
+    super::allocator::network_from(&text)
 }
 
 #[cfg(test)]
@@ -162,6 +166,15 @@ mod tests {
         assert!(properties_for(Driver::IpManager, &given(&[("baseip", "300.1.1.1")])).is_err());
         assert!(properties_for(Driver::SimpleNameManager, &given(&[("digits", "two")])).is_err());
         assert!(properties_for(Driver::SimpleNameManager, &given(&[("colour", "red")])).is_err());
+        assert!(
+            properties_for(
+                Driver::SimpleNameManager,
+                &given(&[("digits", "1000000000000")])
+            )
+            .is_err()
+        );
+        assert!(properties_for(Driver::SimpleNameManager, &given(&[("digits", "0")])).is_err());
+        assert!(properties_for(Driver::SimpleNameManager, &given(&[("next", "-1")])).is_err());
     }
 
     #[test]

@@ -3,7 +3,6 @@ use crate::driver::Driver;
 use crate::entity::{Entity, EntityDetails, EntityName, NewEntity};
 use crate::error::{InventoryError, StoreError};
 use crate::page::{PageRequest, Paged};
-use crate::pool::check_insert;
 use crate::resource_manager::properties_for;
 
 /// The result of creating entities by name.
@@ -137,49 +136,53 @@ impl Inventory {
             members.push(self.get(name, None).await?);
         }
         let ids: Vec<_> = members.iter().map(|m| m.id).collect();
-        if let Some(twice) = members
+        if let Some((_, twice)) = members
             .iter()
             .enumerate()
             .find(|(i, m)| ids[..*i].contains(&m.id))
         {
             return Err(InventoryError::Membership(format!(
                 "\"{}\" is named twice",
-                twice.1.name
+                twice.name
             )));
         }
-        let parents = self.ports.pools.parents(&ids).await?;
-        for member in &members {
-            let current: Vec<Entity> = parents
-                .iter()
-                .filter(|(m, _)| *m == member.id)
-                .map(|(_, p)| p.clone())
-                .collect();
-            match action {
-                PoolAction::Insert => check_insert(&pool, member, &current)?,
-                PoolAction::Remove if !current.iter().any(|p| p.id == pool.id) => {
+        match action {
+            // Storage checks the membership rules inside its transaction, so
+            // that concurrent inserts cannot break them together.
+            PoolAction::Insert => self
+                .ports
+                .pools
+                .insert(&pool, &members)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Conflict(rule) => InventoryError::Membership(rule),
+                    other => other.into(),
+                })?,
+            PoolAction::Remove => {
+                let parents = self.ports.pools.parents(&ids).await?;
+                if let Some(outsider) = members.iter().find(|m| {
+                    !parents
+                        .iter()
+                        .any(|(member, p)| *member == m.id && p.id == pool.id)
+                }) {
                     return Err(InventoryError::Membership(format!(
                         "\"{}\" is not in \"{}\"",
-                        member.name, pool.name
+                        outsider.name, pool.name
                     )));
                 }
-                PoolAction::Remove => {}
+                self.ports
+                    .pools
+                    .remove(pool.id, &ids)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound(_) => InventoryError::Membership(format!(
+                            "the members of \"{}\" changed meanwhile; try again",
+                            pool.name
+                        )),
+                        other => other.into(),
+                    })?;
             }
         }
-        // The checks above give the clear messages; storage still refuses a
-        // change that a concurrent request made wrong meanwhile.
-        let written = match action {
-            PoolAction::Insert => self.ports.pools.insert(pool.id, &ids).await,
-            PoolAction::Remove => self.ports.pools.remove(pool.id, &ids).await,
-        };
-        written.map_err(|e| match e {
-            StoreError::Conflict(_) | StoreError::NotFound(_) => {
-                InventoryError::Membership(format!(
-                    "the members of \"{}\" changed meanwhile; try again",
-                    pool.name
-                ))
-            }
-            other => other.into(),
-        })?;
         self.detail(&pool).await
     }
 }
@@ -189,7 +192,6 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::entity::EntityId;
     use crate::service::test_support::{Mocks, entity, name};
 
     #[tokio::test]
@@ -232,23 +234,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn inserting_a_member_twice_writes_nothing() {
-        let mut mocks = Mocks::default();
-        mocks
-            .entities
-            .expect_find()
-            .with(eq(name("pool1")))
-            .returning(|_| Ok(Some(entity(1, "pool1", Driver::Pool))));
-        mocks
-            .entities
-            .expect_find()
-            .with(eq(name("server1")))
-            .returning(|_| Ok(Some(entity(2, "server1", Driver::BasicServer))));
-        mocks
-            .pools
-            .expect_parents()
-            .returning(|_| Ok(vec![(EntityId(2), entity(1, "pool1", Driver::Pool))]));
-        mocks.pools.expect_insert().never();
+    async fn a_broken_membership_rule_is_a_membership_error() {
+        let mut mocks = pool_and_server();
+        mocks.pools.expect_insert().returning(|_, _| {
+            Err(StoreError::Conflict(
+                "\"server1\" is already in \"pool1\"".into(),
+            ))
+        });
         let err = mocks
             .build()
             .pool_action(
@@ -259,22 +251,31 @@ mod tests {
             )
             .await
             .unwrap_err();
+        assert!(
+            matches!(err, InventoryError::Membership(m) if m == "\"server1\" is already in \"pool1\"")
+        );
+    }
+
+    #[tokio::test]
+    async fn naming_a_device_twice_writes_nothing() {
+        let mut mocks = pool_and_server();
+        mocks.pools.expect_insert().never();
+        let err = mocks
+            .build()
+            .pool_action(
+                &name("pool1"),
+                Driver::Pool,
+                PoolAction::Insert,
+                &[name("server1"), name("server1")],
+            )
+            .await
+            .unwrap_err();
         assert!(matches!(err, InventoryError::Membership(_)));
     }
 
     #[tokio::test]
     async fn removing_a_non_member_is_a_membership_error() {
-        let mut mocks = Mocks::default();
-        mocks
-            .entities
-            .expect_find()
-            .with(eq(name("pool1")))
-            .returning(|_| Ok(Some(entity(1, "pool1", Driver::Pool))));
-        mocks
-            .entities
-            .expect_find()
-            .with(eq(name("server1")))
-            .returning(|_| Ok(Some(entity(2, "server1", Driver::BasicServer))));
+        let mut mocks = pool_and_server();
         mocks.pools.expect_parents().returning(|_| Ok(vec![]));
         mocks.pools.expect_remove().never();
         let err = mocks
@@ -288,6 +289,22 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, InventoryError::Membership(_)));
+    }
+
+    /// Mocks that find `pool1` (a pool) and `server1` (a server).
+    fn pool_and_server() -> Mocks {
+        let mut mocks = Mocks::default();
+        mocks
+            .entities
+            .expect_find()
+            .with(eq(name("pool1")))
+            .returning(|_| Ok(Some(entity(1, "pool1", Driver::Pool))));
+        mocks
+            .entities
+            .expect_find()
+            .with(eq(name("server1")))
+            .returning(|_| Ok(Some(entity(2, "server1", Driver::BasicServer))));
+        mocks
     }
 
     #[tokio::test]

@@ -1,6 +1,6 @@
 use super::Inventory;
 use crate::driver::Driver;
-use crate::entity::{Entity, EntityName, NewEntity};
+use crate::entity::{Entity, EntityDetails, EntityName, NewEntity};
 use crate::error::{InventoryError, StoreError};
 use crate::page::{PageRequest, Paged};
 use crate::resource_manager::{
@@ -46,7 +46,7 @@ impl Inventory {
         driver: Driver,
         name: &EntityName,
         properties: &[(String, String)],
-    ) -> Result<Entity, InventoryError> {
+    ) -> Result<EntityDetails, InventoryError> {
         let driver = manager_driver(driver)?;
         let attributes = properties_for(driver, properties)?;
         let new = NewEntity {
@@ -54,14 +54,29 @@ impl Inventory {
             driver,
             attributes,
         };
-        let path = || format!("/{driver}/{name}");
-        match self.ports.entities.create(std::slice::from_ref(&new)).await {
+        let created = match self.ports.entities.create(std::slice::from_ref(&new)).await {
             Ok(mut created) => created
                 .pop()
-                .ok_or_else(|| InventoryError::EntityNotFound(name.to_string())),
-            Err(StoreError::Conflict(_)) => Err(InventoryError::AlreadyExists(path())),
-            Err(other) => Err(other.into()),
-        }
+                .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?,
+            Err(StoreError::Conflict(_)) => {
+                return Err(InventoryError::AlreadyExists(format!("/{driver}/{name}")));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        self.detail(&created).await
+    }
+
+    /// The expanded view of a resource manager, with its allocation count.
+    ///
+    /// # Errors
+    /// As [`Inventory::manager`].
+    pub async fn show_manager(
+        &self,
+        name: &EntityName,
+        driver: Driver,
+    ) -> Result<EntityDetails, InventoryError> {
+        let manager = self.manager(name, driver).await?;
+        self.detail(&manager).await
     }
 
     /// Finds a resource manager, checking it is one and of `driver`.

@@ -118,8 +118,7 @@ async fn seed(ports: &Ports, o: &Options) -> anyhow::Result<()> {
                 .collect();
             let created = ports.entities.create(&new).await?;
             let pool = &pools[(start / batch) % pools.len()];
-            let ids: Vec<_> = created.iter().map(|e| e.id).collect();
-            ports.pools.insert(pool.id, &ids).await?;
+            ports.pools.insert(pool, &created).await?;
             anyhow::Ok(())
         });
         while tasks.len() >= 4 {
