@@ -115,6 +115,8 @@ pub(crate) struct Membership {
     pub(crate) pool: Entity,
     /// The entity it holds.
     pub(crate) member: Entity,
+    /// Whether the member holds entities itself.
+    pub(crate) member_holds_others: bool,
 }
 
 /// Which end of a membership the ids of [`memberships`] name.
@@ -136,9 +138,17 @@ pub(crate) fn memberships(
     side: Side,
 ) -> Result<Vec<Membership>, StoreError> {
     let (pools, members) = diesel::alias!(entities as pool_entity, entities as member_entity);
+    let holdings = diesel::alias!(pool_members as holding);
     let columns = (entities::id, entities::name, entities::driver);
-    let mut rows: Vec<(i64, EntityRow, EntityRow)> = Vec::new();
+    let mut rows: Vec<(i64, EntityRow, EntityRow, bool)> = Vec::new();
     for chunk in ids.chunks(CHUNK) {
+        let member_holds = diesel::dsl::exists(
+            holdings.filter(
+                holdings
+                    .field(pool_members::pool_id)
+                    .eq(members.field(entities::id)),
+            ),
+        );
         let query = pool_members::table
             .inner_join(pools.on(pool_members::pool_id.eq(pools.field(entities::id))))
             .inner_join(members.on(pool_members::member_id.eq(members.field(entities::id))))
@@ -146,10 +156,11 @@ pub(crate) fn memberships(
                 pool_members::id,
                 pools.fields(columns),
                 members.fields(columns),
+                member_holds,
             ));
         let by_pool = pool_members::pool_id.eq_any(chunk);
         let by_member = pool_members::member_id.eq_any(chunk);
-        let found: Vec<(i64, EntityColumns, EntityColumns)> = match side {
+        let found: Vec<(i64, EntityColumns, EntityColumns, bool)> = match side {
             Side::Pool => query.filter(by_pool).load(conn),
             Side::Member => query.filter(by_member).load(conn),
             Side::Either => query.filter(by_pool.or(by_member)).load(conn),
@@ -159,16 +170,17 @@ pub(crate) fn memberships(
         rows.extend(
             found
                 .into_iter()
-                .map(|(order, pool, member)| (order, row(pool), row(member))),
+                .map(|(order, pool, member, holds)| (order, row(pool), row(member), holds)),
         );
     }
-    rows.sort_by_key(|(order, _, _)| *order);
-    rows.dedup_by_key(|(order, _, _)| *order);
+    rows.sort_by_key(|(order, ..)| *order);
+    rows.dedup_by_key(|(order, ..)| *order);
     rows.into_iter()
-        .map(|(_, pool, member)| {
+        .map(|(_, pool, member, member_holds_others)| {
             Ok(Membership {
                 pool: pool.into_entity()?,
                 member: member.into_entity()?,
+                member_holds_others,
             })
         })
         .collect()
@@ -183,7 +195,7 @@ fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails
     let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
     let mut contents: HashMap<i64, Vec<Entity>> = HashMap::new();
     let mut parents: HashMap<i64, Vec<Entity>> = HashMap::new();
-    for Membership { pool, member } in memberships(conn, &ids, Side::Either)? {
+    for Membership { pool, member, .. } in memberships(conn, &ids, Side::Either)? {
         if wanted.contains(&pool.id.0) {
             contents.entry(pool.id.0).or_default().push(member.clone());
         }

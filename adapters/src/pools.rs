@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use strato_domain::StoreError;
 use strato_domain::entity::{Entity, EntityId};
-use strato_domain::pool::{PoolRepository, check_insert};
+use strato_domain::pool::{Member, PoolRepository, check_insert};
 
 use crate::entities::{Membership, Side, lock, memberships};
 use crate::error::from_diesel;
@@ -68,18 +68,22 @@ impl PoolRepository for Store {
         self.run(move |conn| {
             Ok(memberships(conn, &ids, Side::Member)?
                 .into_iter()
-                .map(|Membership { pool, member }| (member.id, pool))
+                .map(|Membership { pool, member, .. }| (member.id, pool))
                 .collect())
         })
         .await
     }
 
-    async fn contents(&self, pools: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError> {
+    async fn contents(&self, pools: &[EntityId]) -> Result<Vec<Member>, StoreError> {
         let ids: Vec<i64> = pools.iter().map(|p| p.0).collect();
         self.run(move |conn| {
             Ok(memberships(conn, &ids, Side::Pool)?
                 .into_iter()
-                .map(|Membership { pool, member }| (pool.id, member))
+                .map(|m| Member {
+                    pool: m.pool.id,
+                    entity: m.member,
+                    holds_others: m.member_holds_others,
+                })
                 .collect())
         })
         .await

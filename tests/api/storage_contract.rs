@@ -310,13 +310,25 @@ async fn pool_changes_are_all_or_nothing(db: Db) {
         matches!(refused, Err(StoreError::Conflict(rule)) if rule == "\"b\" is already in \"p\"")
     );
     let contents = ports.pools.contents(&[pool.id]).await.unwrap();
-    assert_eq!(
-        contents
-            .iter()
-            .map(|(_, m)| m.name.as_str())
-            .collect::<Vec<_>>(),
-        ["b"]
-    );
+    let held: Vec<_> = contents
+        .iter()
+        .map(|m| (m.entity.name.as_str(), m.holds_others))
+        .collect();
+    assert_eq!(held, [("b", false)]);
+    // A pool in a pool says it holds others.
+    let outer = ports
+        .entities
+        .create(&[NewEntity::new(name("outer"), Driver::Pool)])
+        .await
+        .unwrap()
+        .remove(0);
+    ports
+        .pools
+        .insert(&outer, std::slice::from_ref(&pool))
+        .await
+        .unwrap();
+    let contents = ports.pools.contents(&[outer.id]).await.unwrap();
+    assert!(contents[0].holds_others);
     assert!(matches!(
         ports.pools.remove(pool.id, &[b.id, a.id]).await,
         Err(StoreError::NotFound(_))

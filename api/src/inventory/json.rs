@@ -109,6 +109,9 @@ impl Formatter for PythonFormatter {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        if fragment.is_ascii() {
+            return w.write_all(fragment.as_bytes());
+        }
         for ch in fragment.chars() {
             if ch.is_ascii() {
                 w.write_all(&[ch as u8])?;

@@ -1,5 +1,6 @@
 use async_trait::async_trait;
 
+use super::Member;
 use crate::entity::{Entity, EntityId};
 use crate::error::StoreError;
 
@@ -30,10 +31,9 @@ pub trait PoolRepository: Send + Sync {
     /// [`StoreError::Unavailable`] when storage fails.
     async fn parents(&self, members: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError>;
 
-    /// The direct members of any of `pools`, as `(pool, member)` pairs,
-    /// oldest membership first.
+    /// The direct members of any of `pools`, oldest membership first.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when storage fails.
-    async fn contents(&self, pools: &[EntityId]) -> Result<Vec<(EntityId, Entity)>, StoreError>;
+    async fn contents(&self, pools: &[EntityId]) -> Result<Vec<Member>, StoreError>;
 }

@@ -6,6 +6,7 @@ use crate::driver::{Driver, DriverType};
 use crate::entity::{Entity, EntityId, EntityName};
 use crate::error::InventoryError;
 use crate::page::{PageRequest, Paged};
+use crate::pool::Member;
 
 /// Finds the entities held by every one of several pools (`/from-pools`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,11 +79,17 @@ impl Inventory {
         while !frontier.is_empty() {
             let level = self.ports.pools.contents(&frontier).await?;
             frontier = Vec::new();
-            for (_, member) in level {
-                if seen.insert(member.id) {
-                    frontier.push(member.id);
+            for Member {
+                entity,
+                holds_others,
+                ..
+            } in level
+            {
+                // Only members that hold others are worth a look further down.
+                if holds_others && seen.insert(entity.id) {
+                    frontier.push(entity.id);
                 }
-                found.insert(member.id, member);
+                found.insert(entity.id, entity);
             }
             if !children {
                 break;
@@ -117,16 +124,21 @@ mod tests {
             }))
         });
         mocks.pools.expect_contents().returning(|pools| {
+            let member = |pool: &EntityId, entity: Entity| Member {
+                pool: *pool,
+                holds_others: entity.driver == Driver::Pool,
+                entity,
+            };
             let mut rows = Vec::new();
             for pool in pools {
                 match pool.0 {
                     1 => rows.extend([
-                        (*pool, entity(3, "s1", Driver::BasicServer)),
-                        (*pool, entity(4, "s2", Driver::BasicServer)),
-                        (*pool, entity(5, "inner", Driver::Pool)),
+                        member(pool, entity(3, "s1", Driver::BasicServer)),
+                        member(pool, entity(4, "s2", Driver::BasicServer)),
+                        member(pool, entity(5, "inner", Driver::Pool)),
                     ]),
-                    2 => rows.push((*pool, entity(3, "s1", Driver::BasicServer))),
-                    5 => rows.push((*pool, entity(6, "s3", Driver::BasicVirtualServer))),
+                    2 => rows.push(member(pool, entity(3, "s1", Driver::BasicServer))),
+                    5 => rows.push(member(pool, entity(6, "s3", Driver::BasicVirtualServer))),
                     _ => {}
                 }
             }
