@@ -87,24 +87,56 @@ impl Manager {
     }
 }
 
+/// A pooled connection, and whether it still reaches its database.
+pub(crate) struct Pooled {
+    /// The connection.
+    pub(crate) db: DbConnection,
+    /// False once a failed query was followed by a failed probe: the pool
+    /// then drops the connection instead of handing it out again.
+    pub(crate) reachable: bool,
+}
+
+impl Pooled {
+    /// Runs `work`; when it fails, probes the connection so that one the
+    /// database closed (a restart, a terminated backend) is not reused.
+    pub(crate) fn run<T, E>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let result = work(&mut self.db);
+        if result.is_err() && self.db.batch_execute("SELECT 1").is_err() {
+            self.reachable = false;
+        }
+        result
+    }
+}
+
 impl r2d2::ManageConnection for Manager {
-    type Connection = DbConnection;
+    type Connection = Pooled;
     type Error = ConnectionError;
 
-    fn connect(&self) -> Result<DbConnection, ConnectionError> {
-        self.open()
+    fn connect(&self) -> Result<Pooled, ConnectionError> {
+        Ok(Pooled {
+            db: self.open()?,
+            reachable: true,
+        })
     }
 
-    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectionError> {
-        conn.batch_execute("SELECT 1")
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), ConnectionError> {
+        conn.db
+            .batch_execute("SELECT 1")
             .map_err(ConnectionError::CouldntSetupConfiguration)
     }
 
-    /// A connection still inside a transaction, or whose transaction state
-    /// is broken, must not be handed out again.
-    fn has_broken(&self, conn: &mut DbConnection) -> bool {
-        match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-        {
+    /// A connection the database closed, one still inside a transaction, or
+    /// one whose transaction state is broken, must not be handed out again.
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        if !conn.reachable {
+            return true;
+        }
+        match <DbConnection as Connection>::TransactionManager::transaction_manager_status_mut(
+            &mut conn.db,
+        ) {
             TransactionManagerStatus::Valid(status) => status.transaction_depth().is_some(),
             TransactionManagerStatus::InError => true,
         }

@@ -1,6 +1,6 @@
 //! The entity repository.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use diesel::dsl::count_star;
@@ -115,8 +115,6 @@ pub(crate) struct Membership {
     pub(crate) pool: Entity,
     /// The entity it holds.
     pub(crate) member: Entity,
-    /// Whether the member holds entities itself.
-    pub(crate) member_holds_others: bool,
 }
 
 /// Which end of a membership the ids of [`memberships`] name.
@@ -138,17 +136,9 @@ pub(crate) fn memberships(
     side: Side,
 ) -> Result<Vec<Membership>, StoreError> {
     let (pools, members) = diesel::alias!(entities as pool_entity, entities as member_entity);
-    let holdings = diesel::alias!(pool_members as holding);
     let columns = (entities::id, entities::name, entities::driver);
-    let mut rows: Vec<(i64, EntityRow, EntityRow, bool)> = Vec::new();
+    let mut rows: Vec<(i64, EntityRow, EntityRow)> = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let member_holds = diesel::dsl::exists(
-            holdings.filter(
-                holdings
-                    .field(pool_members::pool_id)
-                    .eq(members.field(entities::id)),
-            ),
-        );
         let query = pool_members::table
             .inner_join(pools.on(pool_members::pool_id.eq(pools.field(entities::id))))
             .inner_join(members.on(pool_members::member_id.eq(members.field(entities::id))))
@@ -156,11 +146,10 @@ pub(crate) fn memberships(
                 pool_members::id,
                 pools.fields(columns),
                 members.fields(columns),
-                member_holds,
             ));
         let by_pool = pool_members::pool_id.eq_any(chunk);
         let by_member = pool_members::member_id.eq_any(chunk);
-        let found: Vec<(i64, EntityColumns, EntityColumns, bool)> = match side {
+        let found: Vec<(i64, EntityColumns, EntityColumns)> = match side {
             Side::Pool => query.filter(by_pool).load(conn),
             Side::Member => query.filter(by_member).load(conn),
             Side::Either => query.filter(by_pool.or(by_member)).load(conn),
@@ -170,20 +159,34 @@ pub(crate) fn memberships(
         rows.extend(
             found
                 .into_iter()
-                .map(|(order, pool, member, holds)| (order, row(pool), row(member), holds)),
+                .map(|(order, pool, member)| (order, row(pool), row(member))),
         );
     }
     rows.sort_by_key(|(order, ..)| *order);
     rows.dedup_by_key(|(order, ..)| *order);
     rows.into_iter()
-        .map(|(_, pool, member, member_holds_others)| {
+        .map(|(_, pool, member)| {
             Ok(Membership {
                 pool: pool.into_entity()?,
                 member: member.into_entity()?,
-                member_holds_others,
             })
         })
         .collect()
+}
+
+/// Which of `ids` hold entities themselves: one index-only look-up per chunk.
+pub(crate) fn holders(conn: &mut DbConnection, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let held: Vec<i64> = pool_members::table
+            .filter(pool_members::pool_id.eq_any(chunk))
+            .select(pool_members::pool_id)
+            .distinct()
+            .load(conn)
+            .map_err(from_diesel)?;
+        found.extend(held);
+    }
+    Ok(found)
 }
 
 fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails>, StoreError> {
@@ -192,7 +195,7 @@ fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails
     for (id, attr) in attributes::load(conn, &ids)? {
         attrs.entry(id).or_default().push(attr);
     }
-    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let wanted: HashSet<i64> = ids.iter().copied().collect();
     let mut contents: HashMap<i64, Vec<Entity>> = HashMap::new();
     let mut parents: HashMap<i64, Vec<Entity>> = HashMap::new();
     for Membership { pool, member, .. } in memberships(conn, &ids, Side::Either)? {

@@ -6,7 +6,7 @@ use strato_domain::StoreError;
 use strato_domain::entity::{Entity, EntityId};
 use strato_domain::pool::{Member, PoolRepository, check_insert};
 
-use crate::entities::{Membership, Side, lock, memberships};
+use crate::entities::{Membership, Side, holders, lock, memberships};
 use crate::error::from_diesel;
 use crate::schema::pool_members;
 use crate::store::Store;
@@ -77,12 +77,15 @@ impl PoolRepository for Store {
     async fn contents(&self, pools: &[EntityId]) -> Result<Vec<Member>, StoreError> {
         let ids: Vec<i64> = pools.iter().map(|p| p.0).collect();
         self.run(move |conn| {
-            Ok(memberships(conn, &ids, Side::Pool)?
+            let found = memberships(conn, &ids, Side::Pool)?;
+            let member_ids: Vec<i64> = found.iter().map(|m| m.member.id.0).collect();
+            let holding = holders(conn, &member_ids)?;
+            Ok(found
                 .into_iter()
                 .map(|m| Member {
                     pool: m.pool.id,
+                    holds_others: holding.contains(&m.member.id.0),
                     entity: m.member,
-                    holds_others: m.member_holds_others,
                 })
                 .collect())
         })

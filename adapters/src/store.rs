@@ -86,7 +86,7 @@ impl Store {
             .pool
             .get()
             .map_err(|e| SetupError::Connect(e.to_string()))?;
-        migrate(&mut conn)
+        migrate(&mut conn.db)
     }
 
     /// This store as each of the domain's ports.
@@ -134,7 +134,7 @@ impl Store {
                 let mut conn = pool
                     .get()
                     .map_err(|e| E::from(StoreError::unavailable(e)))?;
-                work(&mut conn)
+                conn.run(work)
             })
         })
         .await

@@ -67,3 +67,32 @@ async fn health_fails_when_postgres_goes_away() {
     assert_eq!(reply.status, 503);
     assert_eq!(reply.json(), json!({"status": "unavailable"}));
 }
+
+#[tokio::test]
+async fn connections_the_database_closed_are_replaced() {
+    let app = spawn_app(Db::Postgres).await;
+    assert_eq!(app.get("/healthz").await.status, 200);
+    let admin = strato_tests::postgres_admin_url();
+    let name = app.database.url.rsplit('/').next().unwrap().to_owned();
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut conn = diesel::PgConnection::establish(&admin).unwrap();
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    })
+    .await
+    .unwrap();
+    // Each dead connection fails one request at most, then the pool opens new ones.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.get("/healthz").await.status);
+    }
+    assert!(
+        statuses.iter().rev().take(3).all(|s| *s == 200),
+        "{statuses:?}"
+    );
+    assert_eq!(app.get("/by-name/clustometa").await.status, 200);
+}
