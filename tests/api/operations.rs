@@ -52,17 +52,9 @@ async fn data_survives_a_restart(db: Db) {
 async fn health_fails_when_postgres_goes_away() {
     let app = spawn_app(Db::Postgres).await;
     assert_eq!(app.get("/healthz").await.status, 200);
-    let admin = strato_tests::postgres_admin_url();
-    let name = app.database.url.rsplit('/').next().unwrap().to_owned();
-    tokio::task::spawn_blocking(move || {
-        use diesel::{Connection, RunQueryDsl};
-        let mut conn = diesel::PgConnection::establish(&admin).unwrap();
-        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .unwrap();
-    })
-    .await
-    .unwrap();
+    app.database
+        .admin_sql("DROP DATABASE {db} WITH (FORCE)")
+        .await;
     let reply = app.get("/healthz").await;
     assert_eq!(reply.status, 503);
     assert_eq!(reply.json(), json!({"status": "unavailable"}));
@@ -72,19 +64,9 @@ async fn health_fails_when_postgres_goes_away() {
 async fn connections_the_database_closed_are_replaced() {
     let app = spawn_app(Db::Postgres).await;
     assert_eq!(app.get("/healthz").await.status, 200);
-    let admin = strato_tests::postgres_admin_url();
-    let name = app.database.url.rsplit('/').next().unwrap().to_owned();
-    tokio::task::spawn_blocking(move || {
-        use diesel::{Connection, RunQueryDsl};
-        let mut conn = diesel::PgConnection::establish(&admin).unwrap();
-        diesel::sql_query(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
-        ))
-        .execute(&mut conn)
-        .unwrap();
-    })
-    .await
-    .unwrap();
+    app.database
+        .admin_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{db}'")
+        .await;
     // Each dead connection fails one request at most, then the pool opens new ones.
     let mut statuses = Vec::new();
     for _ in 0..12 {

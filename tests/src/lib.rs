@@ -121,6 +121,24 @@ impl TestDatabase {
         }
     }
 
+    /// Runs SQL on the PostgreSQL server as its administrator, with `{db}`
+    /// standing for this database's name (to break it on purpose).
+    ///
+    /// # Panics
+    /// When the server is unreachable or the SQL fails.
+    pub async fn admin_sql(&self, sql: &str) {
+        let sql = sql.replace("{db}", &self.name);
+        tokio::task::spawn_blocking(move || {
+            let mut conn =
+                diesel::PgConnection::establish(&postgres_admin_url()).expect("PostgreSQL answers");
+            diesel::sql_query(&sql)
+                .execute(&mut conn)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        })
+        .await
+        .expect("admin task");
+    }
+
     /// Settings for a server on this database.
     pub fn settings(&self) -> DatabaseSettings {
         DatabaseSettings {

@@ -281,28 +281,30 @@ impl Clouds {
         }
         let attributes = registration::attributes(&picked.name, picked.provider.info(), node);
         for name in registration::candidate_names(&picked.name, node) {
-            if self.entities.find(&name).await?.is_some() {
-                continue;
-            }
-            let new = NewEntity {
-                name,
-                driver: Driver::BasicVirtualServer,
-                attributes: attributes.clone(),
-            };
-            match self.entities.create(std::slice::from_ref(&new)).await {
-                Ok(mut created) => {
-                    return created
-                        .pop()
-                        .ok_or_else(|| StoreError::NotFound(new.name.to_string()).into());
-                }
-                // Someone took the name: maybe a concurrent request recording
-                // this very node, which is then the one to use.
-                Err(StoreError::Conflict(_)) => {
-                    if let Some(entity) = self.registered(&picked.name, "uuid", &node.uuid).await? {
-                        return Ok(entity);
+            let taken = match self.entities.find(&name).await? {
+                Some(_) => true,
+                None => {
+                    let new = NewEntity {
+                        name,
+                        driver: Driver::BasicVirtualServer,
+                        attributes: attributes.clone(),
+                    };
+                    match self.entities.create(std::slice::from_ref(&new)).await {
+                        Ok(mut created) => {
+                            return created
+                                .pop()
+                                .ok_or_else(|| StoreError::NotFound(new.name.to_string()).into());
+                        }
+                        Err(StoreError::Conflict(_)) => true,
+                        Err(other) => return Err(other.into()),
                     }
                 }
-                Err(other) => return Err(other.into()),
+            };
+            // The name may have been taken by a concurrent request recording
+            // this very node: that entity is then the one to use.
+            if taken && let Some(entity) = self.registered(&picked.name, "uuid", &node.uuid).await?
+            {
+                return Ok(entity);
             }
         }
         Err(StoreError::Conflict(format!("no free inventory name for node {}", node.name)).into())
