@@ -43,15 +43,19 @@ pub(crate) fn load(
 ) -> Result<Vec<(i64, Attribute)>, StoreError> {
     let mut out = Vec::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<RowWithRelation> = attributes::table
+        let query = attributes::table
             .left_join(entities::table.on(attributes::relation_id.eq(entities::id.nullable())))
-            .filter(attributes::entity_id.eq_any(chunk))
             .select((
                 AttributeRow::as_select(),
                 (entities::id, entities::name, entities::driver).nullable(),
-            ))
-            .load(conn)
-            .map_err(from_diesel)?;
+            ));
+        // One id compares with `=`: the statement's text never changes, so the
+        // connection keeps it prepared; `IN (…)` is prepared for each length.
+        let rows: Vec<RowWithRelation> = match chunk {
+            [id] => query.filter(attributes::entity_id.eq(id)).load(conn),
+            _ => query.filter(attributes::entity_id.eq_any(chunk)).load(conn),
+        }
+        .map_err(from_diesel)?;
         for (row, related) in rows {
             let related = related.map(|(id, name, driver)| EntityRow { id, name, driver });
             out.push((
@@ -229,19 +233,23 @@ impl AttributeRepository for Store {
     ) -> Result<Paged<Entity>, StoreError> {
         let query = query.clone();
         self.run(move |conn| {
-            let mut ids = attributes::table
+            let ids = attributes::table
                 .filter(attributes::key.eq(query.key.as_str()))
                 .select(attributes::entity_id)
                 .distinct()
-                .order(attributes::entity_id)
-                .into_boxed::<Db>();
-            if let Some(subkey) = &query.subkey {
-                ids = ids.filter(attributes::subkey.eq(subkey.as_str()));
+                .order(attributes::entity_id);
+            // One statement per filter shape, each kept prepared.
+            let subkey = query.subkey.as_ref().map(AttributeKey::as_str);
+            let ids: Vec<i64> = match (subkey, query.value.as_deref()) {
+                (None, None) => ids.load(conn),
+                (Some(subkey), None) => ids.filter(attributes::subkey.eq(subkey)).load(conn),
+                (None, Some(value)) => ids.filter(attributes::value.eq(value)).load(conn),
+                (Some(subkey), Some(value)) => ids
+                    .filter(attributes::subkey.eq(subkey))
+                    .filter(attributes::value.eq(value))
+                    .load(conn),
             }
-            if let Some(value) = &query.value {
-                ids = ids.filter(attributes::value.eq(value.as_str()));
-            }
-            let ids: Vec<i64> = ids.load(conn).map_err(from_diesel)?;
+            .map_err(from_diesel)?;
             let page_ids = Paged::from_list(ids, page);
             let entities = load_by_ids(conn, &page_ids.items)?;
             Ok(Paged {

@@ -44,17 +44,25 @@ pub(crate) fn load_by_ids(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<En
 pub(crate) fn lock(conn: &mut DbConnection, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {
-        let query = entities::table
-            .filter(entities::id.eq_any(chunk))
-            .select(entities::id)
-            .order(entities::id);
-        found.extend(
-            match conn {
-                DbConnection::Pg(pg) => query.for_update().load::<i64>(pg),
-                DbConnection::Sqlite(_) => query.load::<i64>(conn),
+        let query = entities::table.select(entities::id).order(entities::id);
+        // One id compares with `=`, so that the statement stays prepared.
+        let locked = match (&mut *conn, chunk) {
+            (DbConnection::Pg(pg), [id]) => query
+                .filter(entities::id.eq(id))
+                .for_update()
+                .load::<i64>(pg),
+            (DbConnection::Pg(pg), _) => query
+                .filter(entities::id.eq_any(chunk))
+                .for_update()
+                .load::<i64>(pg),
+            (DbConnection::Sqlite(lite), [id]) => {
+                query.filter(entities::id.eq(id)).load::<i64>(lite)
             }
-            .map_err(from_diesel)?,
-        );
+            (DbConnection::Sqlite(lite), _) => {
+                query.filter(entities::id.eq_any(chunk)).load::<i64>(lite)
+            }
+        };
+        found.extend(locked.map_err(from_diesel)?);
     }
     Ok(found)
 }
@@ -147,12 +155,28 @@ pub(crate) fn memberships(
                 pools.fields(columns),
                 members.fields(columns),
             ));
-        let by_pool = pool_members::pool_id.eq_any(chunk);
-        let by_member = pool_members::member_id.eq_any(chunk);
-        let found: Vec<(i64, EntityColumns, EntityColumns)> = match side {
-            Side::Pool => query.filter(by_pool).load(conn),
-            Side::Member => query.filter(by_member).load(conn),
-            Side::Either => query.filter(by_pool.or(by_member)).load(conn),
+        // One id compares with `=`, so that the statement stays prepared.
+        let found: Vec<(i64, EntityColumns, EntityColumns)> = match (side, chunk) {
+            (Side::Pool, [id]) => query.filter(pool_members::pool_id.eq(id)).load(conn),
+            (Side::Member, [id]) => query.filter(pool_members::member_id.eq(id)).load(conn),
+            (Side::Either, [id]) => query
+                .filter(
+                    pool_members::pool_id
+                        .eq(id)
+                        .or(pool_members::member_id.eq(id)),
+                )
+                .load(conn),
+            (Side::Pool, _) => query.filter(pool_members::pool_id.eq_any(chunk)).load(conn),
+            (Side::Member, _) => query
+                .filter(pool_members::member_id.eq_any(chunk))
+                .load(conn),
+            (Side::Either, _) => query
+                .filter(
+                    pool_members::pool_id
+                        .eq_any(chunk)
+                        .or(pool_members::member_id.eq_any(chunk)),
+                )
+                .load(conn),
         }
         .map_err(from_diesel)?;
         let row = |(id, name, driver)| EntityRow { id, name, driver };

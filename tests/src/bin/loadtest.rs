@@ -177,6 +177,8 @@ impl Server {
 
 #[derive(Debug, Clone, Copy)]
 enum Scenario {
+    /// The HTTP stack and load generator alone: the ceiling on this machine.
+    Version,
     ByName,
     ByAttr,
     FromPools,
@@ -186,6 +188,7 @@ enum Scenario {
 impl Scenario {
     fn label(self) -> &'static str {
         match self {
+            Self::Version => "baseline: /__version__",
             Self::ByName => "by-name (expanded)",
             Self::ByAttr => "by-attr (50 per answer)",
             Self::FromPools => "from-pools (1 pool)",
@@ -202,6 +205,7 @@ impl Scenario {
     ) -> reqwest::RequestBuilder {
         let server = server_name(n % o.entities);
         match self {
+            Self::Version => client.get(format!("{base}/__version__")),
             Self::ByName => client.get(format!("{base}/by-name/{server}")),
             Self::ByAttr => client.get(format!("{base}/by-attr")).query(&[
                 ("key", "rack".to_owned()),
@@ -323,6 +327,7 @@ async fn run(db: Db, o: &Options, port: u16) -> anyhow::Result<()> {
     println!("\n| scenario | requests | errors | req/s | p50 ms | p90 ms | p99 ms | max ms |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for scenario in [
+        Scenario::Version,
         Scenario::ByName,
         Scenario::ByAttr,
         Scenario::FromPools,
