@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use strato_domain::Inventory;
 use strato_domain::attribute::{
-    AttributeFilter, AttributeKey, Datatype, ExactSlot, NumberSpec, RawValue,
+    Attribute, AttributeFilter, AttributeKey, Datatype, ExactSlot, NumberSpec, RawValue,
 };
 use strato_domain::service::AttributeInput;
 
@@ -75,6 +75,15 @@ impl AttributePath {
     }
 }
 
+/// An answer listing an entity's attributes.
+fn attributes_reply(
+    status: StatusCode,
+    attrs: &[Attribute],
+    presentation: Presentation,
+) -> HttpResponse {
+    render::reply(status, &render::attributes(attrs), presentation)
+}
+
 async fn query(
     req: HttpRequest,
     path: web::Path<AttributePath>,
@@ -87,11 +96,7 @@ async fn query(
     let attrs = inventory
         .attributes(&entity_name(&path.name)?, driver, &filter)
         .await?;
-    Ok(render::reply(
-        StatusCode::OK,
-        &render::attributes(&attrs),
-        presentation,
-    ))
+    Ok(attributes_reply(StatusCode::OK, &attrs, presentation))
 }
 
 /// Reads one attribute to add from form parameters or a JSON object.
@@ -173,11 +178,7 @@ async fn add(
     let attrs = inventory
         .add_attributes(&entity_name(&path.name)?, &inputs)
         .await?;
-    Ok(render::reply(
-        StatusCode::CREATED,
-        &render::attributes(&attrs),
-        presentation,
-    ))
+    Ok(attributes_reply(StatusCode::CREATED, &attrs, presentation))
 }
 
 async fn set(
@@ -209,11 +210,7 @@ async fn set(
             value,
         )
         .await?;
-    Ok(render::reply(
-        StatusCode::OK,
-        &render::attributes(&attrs),
-        presentation,
-    ))
+    Ok(attributes_reply(StatusCode::OK, &attrs, presentation))
 }
 
 async fn delete(
@@ -232,9 +229,5 @@ async fn delete(
     let attrs = inventory
         .delete_attributes(&entity_name(&path.name)?, &filter)
         .await?;
-    Ok(render::reply(
-        StatusCode::OK,
-        &render::attributes(&attrs),
-        presentation,
-    ))
+    Ok(attributes_reply(StatusCode::OK, &attrs, presentation))
 }
