@@ -1,20 +1,23 @@
 //! strato's storage adapter: one diesel implementation of the domain's
-//! repository ports for SQLite and PostgreSQL, chosen by the database URL's
-//! scheme, over an r2d2 pool, with blocking work on the runtime's blocking pool.
+//! storage ports (the repositories, the job queue, the health check) for
+//! SQLite and PostgreSQL, chosen by the database URL's scheme, over an r2d2
+//! pool, with blocking work on the runtime's blocking pool.
 //!
 //! Nothing from diesel or r2d2 leaves this crate: errors are mapped to the
-//! domain's `StoreError` at the boundary. It knows nothing of HTTP.
+//! domain's `StoreError` at the boundary. It knows nothing of HTTP, of
+//! clouds, or of how the ports are wired together.
+//!
+//! `tables` holds the SQL, one module per table; `repositories` implements
+//! the ports on [`Store`], one module per port, by composing it.
 
-mod attributes;
 mod connection;
-mod entities;
 mod error;
-mod pools;
-mod resources;
+mod repositories;
 mod rows;
 mod schema;
 mod settings;
 mod store;
+mod tables;
 
 pub use connection::Backend;
 pub use error::SetupError;

@@ -40,4 +40,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    jobs (id) {
+        id -> Text,
+        kind -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> BigInt,
+        max_attempts -> BigInt,
+        run_after -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_expires -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(entities, attributes, pool_members, allocations);

@@ -1,5 +1,6 @@
-/// How the storage adapter connects.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the storage adapter connects: the `[database]` settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
     pub url: String,

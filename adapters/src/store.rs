@@ -1,3 +1,5 @@
+//! The store: the connection pool, and where its blocking work runs.
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -7,19 +9,9 @@ use crate::connection::{Backend, DbConnection, Manager, migrate, write_tx};
 use crate::error::SetupError;
 use crate::settings::DatabaseSettings;
 
-#[async_trait::async_trait]
-impl strato_domain::health::HealthCheck for Store {
-    async fn check(&self) -> Result<(), StoreError> {
-        self.run(|conn| {
-            use diesel::connection::SimpleConnection;
-            conn.batch_execute("SELECT 1")
-                .map_err(crate::error::from_diesel)
-        })
-        .await
-    }
-}
-
-/// The storage adapter: implements every repository port of the domain.
+/// The storage adapter: implements every storage port of the domain (the
+/// repositories, the job queue, the health check). Callers share it as an
+/// `Arc<Store>`, handed out as each `Arc<dyn Port>`; it is cheap to clone.
 #[derive(Clone)]
 pub struct Store {
     pool: r2d2::Pool<Manager>,
@@ -87,17 +79,6 @@ impl Store {
             .get()
             .map_err(|e| SetupError::Connect(e.to_string()))?;
         migrate(&mut conn.db)
-    }
-
-    /// This store as each of the domain's ports.
-    pub fn ports(self) -> strato_domain::service::Ports {
-        let store = Arc::new(self);
-        strato_domain::service::Ports {
-            entities: store.clone(),
-            attributes: store.clone(),
-            pools: store.clone(),
-            resources: store,
-        }
     }
 
     /// Runs blocking work in one write transaction (see [`write_tx`]), after

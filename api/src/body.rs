@@ -10,7 +10,12 @@ use serde_json::Value;
 
 /// Largest request body accepted, in bytes (from `server.max_body_bytes`).
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub(crate) struct BodyLimit(pub(crate) usize);
+
+/// How long a client may take to send its body (from
+/// `server.body_timeout_seconds`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BodyTimeout(pub(crate) std::time::Duration);
 
 /// A parsed request body.
 #[derive(Debug)]
@@ -28,6 +33,8 @@ pub(crate) enum Body {
 pub(crate) enum BodyError {
     #[error("Request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("The request body did not arrive within {0} seconds")]
+    TimedOut(u64),
     #[error("Cannot read the request body: {0}")]
     Unreadable(String),
     #[error("Malformed JSON body: {0}")]
@@ -43,6 +50,7 @@ impl BodyError {
     pub(crate) fn status(&self) -> StatusCode {
         match self {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unreadable(_) | Self::MalformedJson(_) | Self::MalformedForm => {
                 StatusCode::BAD_REQUEST
@@ -69,11 +77,16 @@ pub(crate) async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Bod
     if declared.is_some_and(|n| n > limit) {
         return Err(BodyError::TooLarge(limit));
     }
-    let bytes = web::Payload::from_request(req, payload)
+    let timeout = req
+        .app_data::<BodyTimeout>()
+        .map_or(std::time::Duration::from_secs(30), |t| t.0);
+    let reading = web::Payload::from_request(req, payload)
         .await
         .map_err(|e| BodyError::Unreadable(e.to_string()))?
-        .to_bytes_limited(limit)
+        .to_bytes_limited(limit);
+    let bytes = tokio::time::timeout(timeout, reading)
         .await
+        .map_err(|_| BodyError::TimedOut(timeout.as_secs()))?
         .map_err(|_| BodyError::TooLarge(limit))?
         .map_err(|e| BodyError::Unreadable(e.to_string()))?;
     if bytes.is_empty() {

@@ -1,34 +1,43 @@
 //! The cloud API (`reference/orchestrator-api-v1.txt`): nodes, images and
 //! sizes of a cloud; start, stop, assign and release nodes, under
-//! `/api/v1`, with the `status: ok` / `status: error` envelope.
+//! `/api/v1`, with the `status: ok` / `status: error` envelope. Starts and
+//! stops run as durable jobs that the request waits for.
 
+mod dto;
 mod envelope;
 mod params;
-mod render;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use strato_domain::cloud::{CloudError, Clouds, NewNode, NodeRef};
+use strato_domain::cloud::{Catalogue, CloudError, CloudName, Clouds, NewNode, NodeId, NodeRef};
+use strato_domain::job::Jobs;
 
-pub use envelope::CloudApiError;
+use dto::{AssignmentBody, ListingBody, NodeBody, ResultBody, StartedBody};
+pub(crate) use envelope::CloudApiError;
 use envelope::ok;
 use params::Params;
 
 /// Registers the cloud routes, each with and without a cloud name; any
-/// other path under `/api/v1` is a wrong path, answered as the reference does.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+/// other path under `/api/v1` is a wrong path, answered as the reference
+/// does, and a wrong method gets 405 in the envelope.
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let both = |path: &str| [format!("/{path}"), format!("/{path}/{{cloud}}")];
+    let listing = |what: Catalogue| {
+        web::get().to(
+            move |path: web::Path<CloudPath>, clouds: web::Data<Clouds>| list(path, clouds, what),
+        )
+    };
+    let resource = |path: &str| web::resource(both(path)).default_service(web::to(wrong_method));
     cfg.service(
         web::scope("/api/v1")
-            .service(web::resource(both("nodes")).route(web::get().to(nodes)))
-            .service(web::resource(both("images")).route(web::get().to(images)))
-            .service(web::resource(both("sizes")).route(web::get().to(sizes)))
-            .service(web::resource(both("locations")).route(web::get().to(locations)))
-            .service(web::resource(both("vm/start")).route(web::post().to(start)))
-            .service(web::resource(both("vm/stop")).route(web::put().to(stop)))
-            .service(web::resource(both("vm/action/assign")).route(web::put().to(assign)))
-            .service(web::resource(both("vm/action/release")).route(web::put().to(release)))
+            .service(resource("nodes").route(listing(Catalogue::Nodes)))
+            .service(resource("images").route(listing(Catalogue::Images)))
+            .service(resource("sizes").route(listing(Catalogue::Sizes)))
+            .service(resource("locations").route(listing(Catalogue::Locations)))
+            .service(resource("vm/start").route(web::post().to(start)))
+            .service(resource("vm/stop").route(web::put().to(stop)))
+            .service(resource("vm/action/assign").route(web::put().to(assign)))
+            .service(resource("vm/action/release").route(web::put().to(release)))
             .default_service(web::to(wrong_path)),
     );
 }
@@ -38,6 +47,14 @@ async fn wrong_path() -> Reply {
     Err(CloudError::UnknownCloud(String::new()).into())
 }
 
+/// A known path under another method.
+async fn wrong_method(req: HttpRequest) -> Reply {
+    Err(CloudApiError::method_not_allowed(
+        req.method().as_str(),
+        req.path(),
+    ))
+}
+
 /// `…{/cloud}`: the cloud a request names, if any.
 #[derive(Debug, Deserialize)]
 struct CloudPath {
@@ -45,44 +62,39 @@ struct CloudPath {
     cloud: Option<String>,
 }
 
+impl CloudPath {
+    /// The cloud named, or `default`; a name that cannot be a cloud's is
+    /// an unknown cloud.
+    fn cloud(&self) -> Result<CloudName, CloudError> {
+        match &self.cloud {
+            None => Ok(CloudName::default_cloud()),
+            Some(name) => {
+                CloudName::parse(name).map_err(|_| CloudError::UnknownCloud(name.clone()))
+            }
+        }
+    }
+}
+
 type Reply = Result<HttpResponse, CloudApiError>;
 
-async fn nodes(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let (info, items) = clouds.nodes(path.cloud.as_deref()).await?;
-    Ok(ok([(
-        "nodes",
-        items.iter().map(|item| render::node(info, item)).collect(),
-    )]))
+async fn list(path: web::Path<CloudPath>, clouds: web::Data<Clouds>, what: Catalogue) -> Reply {
+    let (info, listing) = clouds.list(&path.cloud()?, what).await?;
+    Ok(ok(ListingBody::new(info, listing)))
 }
 
-async fn images(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let (info, items) = clouds.images(path.cloud.as_deref()).await?;
-    Ok(ok([(
-        "images",
-        items.iter().map(|item| render::image(info, item)).collect(),
-    )]))
+/// Runs a job-backed use case on its own task, so that a client that hangs
+/// up does not cut the job short.
+async fn detached<T: 'static>(
+    work: impl Future<Output = Result<T, CloudError>> + 'static,
+) -> Result<T, CloudApiError> {
+    actix_web::rt::spawn(work)
+        .await
+        .map_err(|_| CloudApiError::internal())?
+        .map_err(CloudApiError::from)
 }
 
-async fn sizes(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let (info, items) = clouds.sizes(path.cloud.as_deref()).await?;
-    Ok(ok([(
-        "flavors",
-        items.iter().map(|item| render::size(info, item)).collect(),
-    )]))
-}
-
-async fn locations(path: web::Path<CloudPath>, clouds: web::Data<Clouds>) -> Reply {
-    let (info, items) = clouds.locations(path.cloud.as_deref()).await?;
-    Ok(ok([(
-        "locations",
-        items
-            .iter()
-            .map(|item| render::location(info, item))
-            .collect(),
-    )]))
-}
-
-async fn start(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
+async fn start(path: web::Path<CloudPath>, params: Params, jobs: web::Data<Jobs>) -> Reply {
+    let cloud = path.cloud()?;
     let new = NewNode {
         name: params.required("name")?,
         image: params.required("image")?,
@@ -91,20 +103,26 @@ async fn start(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clo
         key_name: params.text("keyname")?,
         metadata: params.object("metadata")?,
     };
-    let (info, node) = clouds.start(path.cloud.as_deref(), &new).await?;
-    Ok(ok([("nodes", render::node(info, &node))]))
+    let jobs = jobs.into_inner();
+    let (info, node) = detached(async move { jobs.start_node(&cloud, new).await }).await?;
+    Ok(ok(StartedBody {
+        nodes: NodeBody::new(info, node),
+    }))
 }
 
-async fn stop(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
-    let node = params.required("node")?;
-    clouds.stop(path.cloud.as_deref(), &node).await?;
-    Ok(ok([("result", json!(format!("Node {node} deleted")))]))
+async fn stop(path: web::Path<CloudPath>, params: Params, jobs: web::Data<Jobs>) -> Reply {
+    let cloud = path.cloud()?;
+    let node = NodeId::new(params.required("node")?);
+    let result = format!("Node {node} deleted");
+    let jobs = jobs.into_inner();
+    detached(async move { jobs.stop_node(&cloud, node).await }).await?;
+    Ok(ok(ResultBody { result }))
 }
 
 /// The node a request names: `node` (its id) or `hostname`.
 fn node_ref(params: &Params) -> Result<NodeRef, CloudApiError> {
     match (params.text("node")?, params.text("hostname")?) {
-        (Some(id), _) => Ok(NodeRef::Id(id)),
+        (Some(id), _) => Ok(NodeRef::Id(NodeId::new(id))),
         (None, Some(name)) => Ok(NodeRef::Hostname(name)),
         (None, None) => Err(CloudApiError::bad_request(
             "Missing parameter: node or hostname",
@@ -114,53 +132,54 @@ fn node_ref(params: &Params) -> Result<NodeRef, CloudApiError> {
 
 /// The reference's documentation answer for `emulate=True`, on a cloud
 /// that exists: neither the cloud nor the inventory is touched.
-fn emulated(clouds: &Clouds, cloud: Option<&str>, node: &NodeRef) -> Reply {
+fn emulated(clouds: &Clouds, cloud: &CloudName, node: &NodeRef) -> Reply {
     clouds.info(cloud)?;
-    Ok(ok([
-        ("id", json!(42)),
-        ("id_vm", json!(format!("-{node}-"))),
-        ("result", json!(format!("Node -{node}- assigned"))),
-    ]))
+    Ok(ok(AssignmentBody {
+        id: 42,
+        id_vm: format!("-{node}-"),
+        result: format!("Node -{node}- assigned"),
+    }))
 }
 
-fn assignment_reply(entity_id: i64, node_id: &str, done: &str) -> HttpResponse {
-    ok([
-        ("id", json!(entity_id)),
-        ("id_vm", json!(node_id)),
-        ("result", json!(format!("Node {node_id} {done}"))),
-    ])
+/// Which of the two assignment use cases a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Assignment {
+    Assign,
+    Release,
 }
 
 async fn assign(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let node = node_ref(&params)?;
-    if params.flag("emulate")? {
-        return emulated(&clouds, cloud, &node);
-    }
-    let (user, vm_type) = (params.required("user")?, params.required("vm_type")?);
-    let done = clouds.assign(cloud, &node, &user, &vm_type).await?;
-    Ok(assignment_reply(
-        done.entity.id.0,
-        &done.node_id,
-        "assigned",
-    ))
+    assignment(path, params, clouds, Assignment::Assign).await
 }
 
 async fn release(path: web::Path<CloudPath>, params: Params, clouds: web::Data<Clouds>) -> Reply {
-    let cloud = path.cloud.as_deref();
-    let node = node_ref(&params)?;
-    if params.flag("emulate")? {
-        return emulated(&clouds, cloud, &node);
-    }
-    let done = clouds.release(cloud, &node).await?;
-    Ok(assignment_reply(
-        done.entity.id.0,
-        &done.node_id,
-        "released",
-    ))
+    assignment(path, params, clouds, Assignment::Release).await
 }
 
-/// A JSON object from key/value pairs.
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Map<String, Value> {
-    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+async fn assignment(
+    path: web::Path<CloudPath>,
+    params: Params,
+    clouds: web::Data<Clouds>,
+    what: Assignment,
+) -> Reply {
+    let cloud = path.cloud()?;
+    let node = node_ref(&params)?;
+    if params.flag("emulate")? {
+        return emulated(&clouds, &cloud, &node);
+    }
+    let (done, verb) = match what {
+        Assignment::Assign => {
+            let (user, vm_type) = (params.required("user")?, params.required("vm_type")?);
+            (
+                clouds.assign(&cloud, &node, &user, &vm_type).await?,
+                "assigned",
+            )
+        }
+        Assignment::Release => (clouds.release(&cloud, &node).await?, "released"),
+    };
+    Ok(ok(AssignmentBody {
+        id: done.entity.id.0,
+        id_vm: done.node_id.to_string(),
+        result: format!("Node {} {verb}", done.node_id),
+    }))
 }

@@ -15,10 +15,10 @@ mod resource;
 
 use actix_web::web;
 
-pub use error::ClustoError;
+pub(crate) use error::ClustoError;
 
 /// Registers the inventory routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     meta::routes(cfg);
     query::routes(cfg);
     entity::routes(cfg);

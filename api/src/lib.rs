@@ -1,17 +1,22 @@
 //! strato's HTTP layer: actix-web routes per API family, their DTOs and error
-//! formats, settings and telemetry. Handlers parse the request, call one
-//! domain service, and render its answer.
+//! formats, the job workers, settings and telemetry. Handlers parse the
+//! request, call one domain service, and render its answer.
 //!
-//! This crate knows the domain's services and ports, never the adapters or
-//! providers behind them: only `main.rs`, the composition root, names those.
+//! This crate knows the domain's services and ports; only the `compose`
+//! module, the composition root, names the adapters and providers behind them.
 
-pub mod body;
-pub mod clouds;
-pub mod inventory;
-pub mod operations;
-pub mod settings;
-pub mod startup;
+#![warn(unreachable_pub)]
+
+mod body;
+pub mod cli;
+mod clouds;
+pub mod compose;
+mod errors;
+mod inventory;
+mod operations;
+mod startup;
 pub mod telemetry;
+mod workers;
 
-pub use settings::Settings;
-pub use startup::{Application, Services};
+pub use compose::settings::{self, Settings};
+pub use startup::Application;

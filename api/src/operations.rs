@@ -7,7 +7,7 @@ use serde_json::json;
 use strato_domain::health::HealthCheck;
 
 /// Registers the operational routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz));
 }
 

@@ -3,6 +3,7 @@
 use std::io;
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -13,20 +14,24 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use strato_domain::Inventory;
 use strato_domain::cloud::Clouds;
 use strato_domain::health::HealthCheck;
+use strato_domain::job::Jobs;
 use tracing_actix_web::TracingLogger;
 
-use crate::body::BodyLimit;
+use crate::body::{BodyLimit, BodyTimeout};
+use crate::compose::settings::ServerSettings;
 use crate::inventory::{self, ClustoError};
 use crate::operations;
-use crate::settings::ServerSettings;
+use crate::workers::Workers;
 
 /// The domain services the HTTP layer calls.
 #[derive(Clone)]
-pub struct Services {
+pub(crate) struct Services {
     /// Inventory use cases.
     pub inventory: Inventory,
     /// Cloud use cases.
     pub clouds: Clouds,
+    /// Provider operations as durable jobs.
+    pub jobs: Jobs,
     /// What `/healthz` checks.
     pub health: Vec<Arc<dyn HealthCheck>>,
 }
@@ -37,10 +42,23 @@ impl std::fmt::Debug for Services {
     }
 }
 
-/// A bound, not yet running, HTTP server.
+/// Whether the server reacts to SIGTERM and SIGINT itself (the binary) or
+/// only to its handle (tests that run several servers in one process).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    /// Drain on SIGTERM or SIGINT.
+    Handle,
+    /// Leave signals alone.
+    Ignore,
+}
+
+/// A bound, not yet running, HTTP server with its job workers.
 pub struct Application {
     server: Server,
     port: u16,
+    workers: Workers,
+    signals: Signals,
+    grace: Duration,
 }
 
 impl std::fmt::Debug for Application {
@@ -57,13 +75,21 @@ impl Application {
     /// # Errors
     /// When the address cannot be bound or a configured response header is
     /// not a valid header.
-    pub fn build(settings: &ServerSettings, services: Services) -> io::Result<Self> {
+    pub(crate) fn build(
+        settings: &ServerSettings,
+        services: Services,
+        workers: Workers,
+        signals: Signals,
+    ) -> io::Result<Self> {
         let headers = response_headers(settings)?;
         let listener = TcpListener::bind(settings.listen)?;
         let port = listener.local_addr()?.port();
         let limit = settings.max_body_bytes;
+        let body_timeout = BodyTimeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
+        let grace = Duration::from_secs(settings.shutdown_grace_seconds);
         let inventory = web::Data::new(services.inventory);
         let clouds = web::Data::new(services.clouds);
+        let jobs = web::Data::new(services.jobs);
         let health = web::Data::new(services.health);
         let mut server = HttpServer::new(move || {
             let defaults = headers
@@ -75,21 +101,28 @@ impl Application {
                 .wrap(TracingLogger::default())
                 .app_data(inventory.clone())
                 .app_data(clouds.clone())
+                .app_data(jobs.clone())
                 .app_data(health.clone())
                 .app_data(BodyLimit(limit))
+                .app_data(body_timeout)
                 .app_data(web::PayloadConfig::new(limit))
                 .configure(operations::routes)
                 .configure(inventory::routes)
                 .configure(crate::clouds::routes)
                 .default_service(web::to(not_found))
         })
-        .listen(listener)?;
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs());
         if let Some(workers) = settings.workers {
             server = server.workers(workers.max(1));
         }
         Ok(Self {
             server: server.run(),
             port,
+            workers,
+            signals,
+            grace,
         })
     }
 
@@ -98,17 +131,57 @@ impl Application {
         self.port
     }
 
-    /// Serves until the server is stopped (SIGINT/SIGTERM, or its handle).
+    /// Serves, and runs the job workers, until the server is stopped: by its
+    /// handle, or (with [`Signals::Handle`]) by SIGTERM or SIGINT, which both
+    /// drain: no new connections, in-flight requests and running jobs get
+    /// the grace period to finish, then the process returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> io::Result<()> {
-        self.server.await
+        let running = self.workers.start();
+        let handle = self.server.handle();
+        if self.signals == Signals::Handle {
+            actix_web::rt::spawn(async move {
+                stop_signal().await;
+                tracing::info!("stopping: draining requests and jobs");
+                handle.stop(true).await;
+            });
+        }
+        let served = self.server.await;
+        running.drain(self.grace).await;
+        served
     }
 
     /// A handle to stop the server.
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
+    }
+}
+
+/// Waits for SIGTERM or SIGINT (Ctrl-C).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -2,7 +2,7 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::settings::{LogFormat, LogSettings};
+use crate::compose::settings::{LogFormat, LogSettings};
 
 /// Installs the global subscriber; later calls do nothing. The level was
 /// checked when the settings were loaded.

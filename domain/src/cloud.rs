@@ -5,15 +5,16 @@
 mod error;
 mod model;
 mod ports;
+pub mod reconcile;
 mod registration;
 mod service;
 
-pub use error::{CloudError, ProviderError};
+pub use error::{CloudError, FactoryError, ProviderError};
 pub use model::{
-    CloudName, KeyPair, NewNode, Node, NodeImage, NodeLocation, NodeRef, NodeSize, NodeState,
-    ProviderInfo,
+    CloudName, IdempotencyKey, InvalidCloudName, KeyPair, NewNode, Node, NodeId, NodeImage,
+    NodeLocation, NodeRef, NodeSize, NodeState, ProviderInfo,
 };
-pub use ports::{Clock, CloudProvider, SystemClock};
+pub use ports::{CloudProvider, CloudSpec, ProviderFactory};
 #[cfg(any(test, feature = "mocks"))]
-pub use ports::{MockClock, MockCloudProvider};
-pub use service::{Assignment, Clouds};
+pub use ports::{MockCloudProvider, MockProviderFactory};
+pub use service::{Assignment, Catalogue, Clouds, Listing, Survey};

@@ -1,21 +1,41 @@
-//! Errors of the ports and of the inventory use cases.
+//! What the storage ports report, and the rejections of rules that storage
+//! checks inside its transactions.
 
-use crate::attribute::{InvalidKey, InvalidValue};
-use crate::driver::Driver;
-use crate::entity::InvalidName;
+use crate::attribute::{AttributeKey, InvalidValue};
+use crate::entity::EntityName;
+use crate::pool::MembershipRule;
+
+/// Any error, kept as the cause of a failure.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// What a storage port reports.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// A row the operation needs does not exist.
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// A uniqueness rule would be broken.
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// An entity the change refers to does not exist (it may have been
+    /// deleted meanwhile).
+    #[error("an entity this change needs does not exist")]
+    EntityGone,
+    /// An entity of this name exists already.
+    #[error("an entity named {0} exists already")]
+    NameTaken(EntityName),
+    /// A resource manager has handed this resource out already.
+    #[error("resource {0} is allocated already")]
+    ResourceTaken(String),
+    /// A member named in a removal is not in the pool.
+    #[error("a member named is not in the pool")]
+    NotAMember,
+    /// A rule checked inside the transaction refused the change.
+    #[error(transparent)]
+    Refused(#[from] Rejection),
+    /// Every number under an attribute key is used.
+    #[error("no attribute number is left under key {0}")]
+    NumbersExhausted(AttributeKey),
+    /// Another transaction wrote the same rows first; trying again may succeed.
+    #[error("a concurrent change conflicted")]
+    Concurrent,
     /// The database cannot be reached or failed.
     #[error("storage unavailable")]
-    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    Unavailable(#[source] Cause),
     /// Stored data cannot be read back into the model.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),
@@ -34,55 +54,16 @@ impl From<InvalidValue> for StoreError {
     }
 }
 
-/// Why an inventory use case failed.
-#[derive(Debug, thiserror::Error)]
-pub enum InventoryError {
-    /// No entity has this name.
-    #[error("entity {0:?} not found")]
-    EntityNotFound(String),
-    /// The entity exists with another driver than the one asked for.
-    #[error("entity {name:?} is not a {expected}")]
-    DriverMismatch { name: String, expected: Driver },
-    /// The entity is not a resource manager.
-    #[error("entity {0:?} is not a resource manager")]
-    NotAResourceManager(String),
-    /// The driver cannot be used for this operation.
-    #[error("driver {driver} cannot be used here: {reason}")]
-    WrongDriver {
-        driver: Driver,
-        reason: &'static str,
-    },
-    /// An entity with this name exists already.
-    #[error("entity {0} already exists")]
-    AlreadyExists(String),
-    /// The name is not acceptable.
+/// Why a rule that storage checks with the rows locked refused a change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    /// The node is assigned to this user.
+    #[error("assigned to {0}")]
+    AssignedTo(String),
+    /// The node is not assigned.
+    #[error("not assigned")]
+    NotAssigned,
+    /// A pool membership rule.
     #[error(transparent)]
-    InvalidName(#[from] InvalidName),
-    /// The key is not acceptable.
-    #[error(transparent)]
-    InvalidKey(#[from] InvalidKey),
-    /// The value does not fit its datatype.
-    #[error(transparent)]
-    InvalidValue(#[from] InvalidValue),
-    /// A pool membership rule forbids the change.
-    #[error("{0}")]
-    Membership(String),
-    /// A resource manager property is missing or malformed.
-    #[error("{0}")]
-    InvalidProperty(String),
-    /// The resource is malformed or outside what the manager hands out.
-    #[error("{0}")]
-    InvalidResource(String),
-    /// The resource is allocated already.
-    #[error("resource {resource} of {manager} is already allocated")]
-    ResourceTaken { manager: String, resource: String },
-    /// The manager has nothing left to hand out.
-    #[error("{0} has no free resource left")]
-    Exhausted(String),
-    /// Nothing of the manager is allocated to the entity.
-    #[error("{manager} has nothing allocated to {thing}")]
-    NotAllocated { manager: String, thing: String },
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+    Membership(#[from] MembershipRule),
 }

@@ -7,15 +7,18 @@
 //! calls its services.
 
 pub mod attribute;
+pub mod clock;
 pub mod cloud;
 pub mod driver;
 pub mod entity;
 pub mod error;
 pub mod health;
+pub mod inventory;
+pub mod job;
+pub mod node_record;
 pub mod page;
 pub mod pool;
 pub mod resource_manager;
-pub mod service;
 
-pub use error::{InventoryError, StoreError};
-pub use service::Inventory;
+pub use error::StoreError;
+pub use inventory::{Inventory, InventoryError};

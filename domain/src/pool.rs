@@ -6,7 +6,7 @@ mod rules;
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockPoolRepository;
 pub use ports::PoolRepository;
-pub use rules::check_insert;
+pub use rules::{MembershipRule, check_insert};
 
 use crate::entity::{Entity, EntityId};
 

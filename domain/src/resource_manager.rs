@@ -5,6 +5,9 @@ mod ip;
 mod ports;
 mod properties;
 
+/// Key of the attribute an IP manager records an address under.
+pub const IP_KEY: &str = "ip";
+
 pub use allocator::{Allocated, AllocationError, AllocationTarget, Choice, ManagerState, Policy};
 pub use ip::{ip_from_stored, ip_to_stored};
 #[cfg(any(test, feature = "mocks"))]

@@ -5,14 +5,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+mod process;
 
 mod bad_input;
 mod clouds;
 mod concurrency;
+mod defects;
 mod inventory_attribute;
 mod inventory_entity;
 mod inventory_resource;
 mod inventory_server;
+mod jobs;
 mod operations;
 mod storage_contract;
 mod tidy;

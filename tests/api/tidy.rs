@@ -1,5 +1,5 @@
 //! The crate boundaries, checked on the sources: the domain stays pure, only
-//! the composition root names adapters and providers, nothing blocks a
+//! the composition module names adapters and providers, nothing blocks a
 //! runtime thread, every library says what it is.
 
 use std::path::{Path, PathBuf};
@@ -82,9 +82,10 @@ fn domain_types_carry_no_serde() {
 }
 
 #[test]
-fn only_the_composition_root_names_adapters_and_providers() {
+fn only_the_composition_module_names_adapters_and_providers() {
+    let compose = root().join("api/src/compose");
     for file in rust_files(&root().join("api/src")) {
-        if file.ends_with("main.rs") {
+        if file.ends_with("compose.rs") || file.starts_with(&compose) {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
@@ -121,5 +122,109 @@ fn every_library_says_what_it_is() {
             text.starts_with("//!"),
             "{lib} does not open with a //! paragraph"
         );
+    }
+}
+
+/// The module path of a source file (`src/cloud/service.rs` → `cloud::service`).
+fn module_of(src: &Path, file: &Path) -> Vec<String> {
+    let relative = file.strip_prefix(src).unwrap().with_extension("");
+    let mut parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts
+        .last()
+        .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+    {
+        parts.pop();
+    }
+    parts
+}
+
+/// The file that defines a module path, trying shorter paths first cut
+/// from the end (`cloud::model::Node` → `cloud/model.rs`).
+fn file_of(src: &Path, path: &[String]) -> Option<PathBuf> {
+    (1..=path.len()).rev().find_map(|n| {
+        let parts = &path[..n];
+        let joined: PathBuf = parts.iter().collect();
+        [
+            src.join(&joined).with_extension("rs"),
+            src.join(&joined).join("mod.rs"),
+        ]
+        .into_iter()
+        .find(|f| f.exists())
+    })
+}
+
+/// The module paths a file names through `crate::` and `super::`, its
+/// tests left out.
+fn named_modules(module: &[String], text: &str) -> Vec<Vec<String>> {
+    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
+    let mut found = Vec::new();
+    let lowercase_path = |rest: &str| -> Vec<String> {
+        rest.split("::")
+            .map(|s| s.trim())
+            .take_while(|s| {
+                !s.is_empty()
+                    && s.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            })
+            .map(str::to_owned)
+            .collect()
+    };
+    for (prefix, base) in [
+        ("crate::", Vec::new()),
+        ("super::", {
+            let mut parent = module.to_vec();
+            parent.pop();
+            parent
+        }),
+    ] {
+        for (at, _) in code.match_indices(prefix) {
+            let rest = &code[at + prefix.len()..];
+            let groups: Vec<&str> = if let Some(inner) = rest.strip_prefix('{') {
+                inner.split('}').next().unwrap_or("").split(',').collect()
+            } else {
+                vec![
+                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                        .next()
+                        .unwrap_or(""),
+                ]
+            };
+            for group in groups {
+                let mut path = base.clone();
+                path.extend(lowercase_path(group));
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_two_modules_import_each_other() {
+    for krate in ["domain", "adapters", "providers", "api"] {
+        let src = root().join(krate).join("src");
+        let mut edges = std::collections::BTreeSet::new();
+        for file in rust_files(&src) {
+            let module = module_of(&src, &file);
+            let text = std::fs::read_to_string(&file).unwrap();
+            for path in named_modules(&module, &text) {
+                if let Some(target) = file_of(&src, &path)
+                    && target != file
+                    && !module_of(&src, &target).is_empty()
+                {
+                    edges.insert((file.clone(), target));
+                }
+            }
+        }
+        for (from, to) in &edges {
+            assert!(
+                !edges.contains(&(to.clone(), from.clone())),
+                "{} and {} import each other",
+                from.display(),
+                to.display()
+            );
+        }
     }
 }

@@ -5,16 +5,16 @@
 // Test support fails loudly: a broken set-up is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::{Connection, RunQueryDsl};
-use strato_adapters::{DatabaseSettings, Store};
-use strato_api::settings::{LogFormat, LogSettings, ServerSettings};
-use strato_api::{Application, Services, telemetry};
-use strato_domain::Inventory;
-use strato_domain::cloud::{CloudName, CloudProvider, Clouds, SystemClock};
+use strato_adapters::DatabaseSettings;
+use strato_api::compose::{self, Signals};
+use strato_api::settings::{CloudSettings, LogFormat, LogSettings};
+use strato_api::{Settings, telemetry};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,31 +182,50 @@ pub struct TestApp {
     client: reqwest::Client,
 }
 
-/// The server settings tests use: a free port, the reference's CORS header,
-/// a small body limit.
-pub fn server_settings() -> ServerSettings {
-    ServerSettings {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        max_body_bytes: 64 * 1024,
-        response_headers: [("Access-Control-Allow-Origin".to_owned(), "*".to_owned())].into(),
-        workers: Some(2),
-    }
+/// The settings test servers use: a free port, the reference's CORS
+/// header, a small body limit, quick job polling and retries, and three
+/// clouds: `default` and `fake_driver` (dummy), and `flaky`, a dummy cloud
+/// whose every call fails.
+pub fn test_settings(database: &TestDatabase) -> Settings {
+    let mut settings = Settings::load(None).expect("the built-in settings load");
+    settings.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.server.max_body_bytes = 64 * 1024;
+    settings.server.response_headers =
+        [("Access-Control-Allow-Origin".to_owned(), "*".to_owned())].into();
+    settings.server.workers = Some(2);
+    settings.server.shutdown_grace_seconds = 5;
+    settings.database = database.settings();
+    settings.jobs.workers = 2;
+    settings.jobs.lease_seconds = 2;
+    settings.jobs.max_attempts = 3;
+    settings.jobs.backoff_ms = 50;
+    settings.jobs.poll_ms = 50;
+    settings.jobs.reconcile_seconds = 3600;
+    settings.set_clouds(
+        [
+            ("default", serde_json::json!({})),
+            ("fake_driver", serde_json::json!({})),
+            ("flaky", serde_json::json!({"failure_rate": 1.0})),
+        ]
+        .into_iter()
+        .map(|(name, options)| (name.to_owned(), dummy_cloud(options)))
+        .collect(),
+    );
+    settings
 }
 
-/// The clouds every test server has: `default` and `fake_driver` (dummy), and
-/// `flaky`, a dummy cloud whose every call fails.
-pub fn test_clouds() -> std::collections::BTreeMap<CloudName, Arc<dyn CloudProvider>> {
-    [
-        ("default", serde_json::json!({})),
-        ("fake_driver", serde_json::json!({})),
-        ("flaky", serde_json::json!({"failure_rate": 1.0})),
-    ]
-    .into_iter()
-    .map(|(name, settings)| {
-        let provider = strato_providers::build("dummy", settings).expect("a dummy cloud");
-        (CloudName::parse(name).expect("a cloud name"), provider)
-    })
-    .collect()
+/// A dummy cloud's settings table.
+///
+/// # Panics
+/// When `options` is not a JSON object.
+pub fn dummy_cloud(options: serde_json::Value) -> CloudSettings {
+    let serde_json::Value::Object(options) = options else {
+        panic!("cloud options are an object");
+    };
+    CloudSettings {
+        kind: "dummy".to_owned(),
+        options: options.into_iter().collect::<BTreeMap<_, _>>(),
+    }
 }
 
 /// Boots a server on a fresh database of `kind`.
@@ -216,11 +235,12 @@ pub async fn spawn_app(kind: Db) -> TestApp {
 
 /// Boots a server on an existing test database (a second replica, or a restart).
 pub async fn spawn_app_on(database: Arc<TestDatabase>) -> TestApp {
-    spawn_app_with(database, server_settings()).await
+    let settings = test_settings(&database);
+    spawn_app_with(database, settings).await
 }
 
-/// Boots a server with these server settings.
-pub async fn spawn_app_with(database: Arc<TestDatabase>, settings: ServerSettings) -> TestApp {
+/// Boots a server with these settings (their database is `database`'s).
+pub async fn spawn_app_with(database: Arc<TestDatabase>, settings: Settings) -> TestApp {
     let level = if std::env::var_os("TEST_LOG").is_some() {
         "debug"
     } else {
@@ -230,18 +250,9 @@ pub async fn spawn_app_with(database: Arc<TestDatabase>, settings: ServerSetting
         format: LogFormat::Human,
         level: level.to_owned(),
     });
-    let db_settings = database.settings();
-    let store = tokio::task::spawn_blocking(move || Store::open(&db_settings))
+    let app = compose::build(&settings, Signals::Ignore)
         .await
-        .expect("store task")
-        .expect("the test database opens and migrates");
-    let ports = store.clone().ports();
-    let services = Services {
-        inventory: Inventory::new(ports.clone()),
-        clouds: Clouds::new(test_clouds(), &ports, Arc::new(SystemClock)),
-        health: vec![Arc::new(store)],
-    };
-    let app = Application::build(&settings, services).expect("the server binds");
+        .expect("the test server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
@@ -454,5 +465,84 @@ impl TestApp {
                 "fixture step {method} {path} failed: {reply:?}"
             );
         }
+    }
+}
+
+/// A row of the `jobs` table, as the suite reads it.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct JobRow {
+    /// The job's id (its start's idempotency key).
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub id: String,
+    /// `start_node`, `stop_node` or `reconcile`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub kind: String,
+    /// The task's JSON.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub payload: String,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub state: String,
+    /// How many times it was claimed.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub attempts: i64,
+    /// Who holds it while it runs.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub lease_owner: Option<String>,
+    /// Why its last attempt failed.
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub last_error: Option<String>,
+}
+
+impl JobRow {
+    /// Whether the job is over (succeeded, failed or cancelled).
+    pub fn is_final(&self) -> bool {
+        matches!(self.state.as_str(), "succeeded" | "failed" | "cancelled")
+    }
+}
+
+const JOBS_QUERY: &str = "SELECT id, kind, payload, state, attempts, lease_owner, last_error \
+                          FROM jobs ORDER BY created, id";
+
+impl TestDatabase {
+    /// Every row of the `jobs` table, oldest first, read on a connection of
+    /// the test's own (the servers on this database may be other processes).
+    ///
+    /// # Panics
+    /// When the database cannot be read.
+    pub async fn jobs(&self) -> Vec<JobRow> {
+        let url = self.url.clone();
+        let kind = self.kind;
+        tokio::task::spawn_blocking(move || match kind {
+            Db::Sqlite => {
+                use diesel::connection::SimpleConnection;
+                let mut conn =
+                    diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://"))
+                        .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+                conn.batch_execute("PRAGMA busy_timeout = 10000")
+                    .expect("busy timeout");
+                diesel::sql_query(JOBS_QUERY)
+                    .load::<JobRow>(&mut conn)
+                    .unwrap_or_else(|e| panic!("cannot read the jobs of {url}: {e}"))
+            }
+            Db::Postgres => {
+                let mut conn = diesel::PgConnection::establish(&url)
+                    .unwrap_or_else(|e| panic!("cannot open {url}: {e}"));
+                diesel::sql_query(JOBS_QUERY)
+                    .load::<JobRow>(&mut conn)
+                    .unwrap_or_else(|e| panic!("cannot read the jobs of {url}: {e}"))
+            }
+        })
+        .await
+        .expect("the jobs query task")
+    }
+}
+
+impl TestApp {
+    /// GET with a form body (the inventory reads parameters from the body
+    /// too), for values too long for a query string.
+    pub async fn get_form(&self, path: &str, form: &[(&str, &str)]) -> Reply {
+        self.send(reqwest::Method::GET, path, form, Params::Form, &[], None)
+            .await
     }
 }

@@ -4,30 +4,29 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use serde_json::{Value, json};
+use serde::Serialize;
 use strato_domain::StoreError;
 use strato_domain::cloud::{CloudError, ProviderError};
 
+use super::dto::{ErrorBody, Ok};
 use crate::body::BodyError;
 
-/// A successful answer: the members given, and `"status": "ok"`.
-pub(super) fn ok<const N: usize>(members: [(&str, Value); N]) -> HttpResponse {
-    let mut body = super::object(members);
-    body.insert("status".into(), json!("ok"));
-    HttpResponse::Ok().json(body)
+/// A successful answer: the body's members, and `"status": "ok"`.
+pub(super) fn ok(body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().json(Ok::new(body))
 }
 
 /// An error answer of the cloud API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status}: {message}")]
-pub struct CloudApiError {
+pub(crate) struct CloudApiError {
     status: StatusCode,
     message: String,
 }
 
 impl CloudApiError {
     /// 400: a parameter is missing or malformed.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::BAD_REQUEST,
             message: message.into(),
@@ -40,6 +39,11 @@ fn descriptions(status: StatusCode) -> (&'static str, &'static str) {
     match status.as_u16() {
         400 => ("Bad Request", "Bad request syntax or unsupported method"),
         404 => ("Not Found", "Nothing matches the given URI"),
+        405 => (
+            "Method Not Allowed",
+            "Specified method is invalid for this resource",
+        ),
+        408 => ("Request Timeout", "Request timed out; try again later"),
         409 => ("Conflict", "Request conflict."),
         413 => ("Request Entity Too Large", "Entity is too large."),
         415 => (
@@ -70,13 +74,13 @@ impl ResponseError for CloudApiError {
 
     fn error_response(&self) -> HttpResponse {
         let (short, long) = descriptions(self.status);
-        HttpResponse::build(self.status).json(json!({
-            "message": self.message,
-            "status": "error",
-            "status_code": self.status.as_u16(),
-            "status_long_message": long,
-            "status_short_message": short,
-        }))
+        HttpResponse::build(self.status).json(ErrorBody {
+            message: self.message.clone(),
+            status: "error",
+            status_code: self.status.as_u16(),
+            status_long_message: long,
+            status_short_message: short,
+        })
     }
 }
 
@@ -85,6 +89,24 @@ impl From<BodyError> for CloudApiError {
         Self {
             status: err.status(),
             message: err.to_string(),
+        }
+    }
+}
+
+impl CloudApiError {
+    /// 500: something went wrong that the log tells about.
+    pub(super) fn internal() -> Self {
+        Self {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "Internal server error".to_owned(),
+        }
+    }
+
+    /// 405: the path exists under another method.
+    pub(super) fn method_not_allowed(method: &str, path: &str) -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            message: format!("Method {method} is not allowed on {path}"),
         }
     }
 }
@@ -107,20 +129,32 @@ impl From<CloudError> for CloudApiError {
             CloudError::NotAssigned(node) => {
                 (StatusCode::CONFLICT, format!("Node {node} is not assigned"))
             }
+            CloudError::NoFreeName(node) => (
+                StatusCode::CONFLICT,
+                format!("No inventory name is free for node {node}"),
+            ),
             CloudError::Provider(err) => {
                 let status = match &err {
                     ProviderError::NotFound { .. } => StatusCode::NOT_FOUND,
+                    ProviderError::Invalid(_) => StatusCode::BAD_REQUEST,
                     ProviderError::Unsupported(_) => StatusCode::NOT_IMPLEMENTED,
-                    ProviderError::Failure(_) => StatusCode::BAD_GATEWAY,
+                    ProviderError::Throttled(_) => StatusCode::SERVICE_UNAVAILABLE,
+                    ProviderError::Unavailable(_) | ProviderError::Failed(_) => {
+                        StatusCode::BAD_GATEWAY
+                    }
                     ProviderError::Timeout => StatusCode::GATEWAY_TIMEOUT,
                 };
-                let message = match err {
+                let message = match &err {
                     ProviderError::NotFound { kind, id } => format!("The cloud has no {kind} {id}"),
+                    ProviderError::Invalid(why) => format!("The cloud refused the request: {why}"),
                     ProviderError::Unsupported(what) => {
                         format!("The cloud does not support {what}")
                     }
-                    ProviderError::Failure(_) => {
-                        tracing::warn!(error = %err, "cloud provider failed");
+                    ProviderError::Throttled(_) => {
+                        "The cloud provider is throttling requests; try again later".to_owned()
+                    }
+                    ProviderError::Unavailable(_) | ProviderError::Failed(_) => {
+                        tracing::warn!(error = %crate::errors::chain(&err), "cloud provider failed");
                         "The cloud provider failed".to_owned()
                     }
                     ProviderError::Timeout => {
@@ -129,19 +163,26 @@ impl From<CloudError> for CloudApiError {
                 };
                 (status, message)
             }
-            CloudError::Store(err) => {
-                tracing::error!(error = ?err, "storage failure");
-                match err {
-                    StoreError::Unavailable(_) => (
+            CloudError::Store(err) => match err {
+                StoreError::Concurrent => (
+                    StatusCode::CONFLICT,
+                    "A concurrent change conflicted with this request; try again".to_owned(),
+                ),
+                StoreError::Unavailable(_) => {
+                    tracing::error!(error = %crate::errors::chain(&err), "storage failure");
+                    (
                         StatusCode::SERVICE_UNAVAILABLE,
                         "The database is unavailable".to_owned(),
-                    ),
-                    _ => (
+                    )
+                }
+                _ => {
+                    tracing::error!(error = %crate::errors::chain(&err), "storage failure");
+                    (
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "Internal server error".to_owned(),
-                    ),
+                    )
                 }
-            }
+            },
         };
         Self { status, message }
     }
@@ -170,7 +211,7 @@ mod tests {
             StatusCode::NOT_IMPLEMENTED
         );
         assert_eq!(
-            status(ProviderError::Failure("x".into())),
+            status(ProviderError::unavailable("x")),
             StatusCode::BAD_GATEWAY
         );
         assert_eq!(status(ProviderError::Timeout), StatusCode::GATEWAY_TIMEOUT);

@@ -8,9 +8,9 @@ use strato_domain::Inventory;
 use strato_domain::attribute::{
     Attribute, AttributeFilter, AttributeKey, Datatype, ExactSlot, NumberSpec, RawValue,
 };
-use strato_domain::service::AttributeInput;
+use strato_domain::inventory::AttributeInput;
 
-use super::error::ClustoError;
+use super::error::{ClustoError, resource};
 use super::input::{Input, Presentation, driver, entity_name, python_int};
 use super::render;
 
@@ -22,7 +22,7 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
         "/attribute/{name}/{key}/{subkey}/{number}",
     ] {
         cfg.service(
-            web::resource(path)
+            resource(&[path])
                 .route(web::get().to(query))
                 .route(web::post().to(add))
                 .route(web::put().to(set))

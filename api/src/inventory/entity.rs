@@ -6,21 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use strato_domain::Inventory;
 use strato_domain::InventoryError;
-use strato_domain::service::PoolAction;
+use strato_domain::inventory::PoolAction;
 
-use super::error::ClustoError;
+use super::error::{ClustoError, resource};
 use super::input::{Input, Mode, Presentation, driver_or, entity_name, requested_driver};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(["/entity", "/entity/"]).route(web::get().to(list_all)))
+    cfg.service(resource(&["/entity", "/entity/"]).route(web::get().to(list_all)))
         .service(
-            web::resource("/entity/{driver}")
+            resource(&["/entity/{driver}"])
                 .route(web::get().to(list))
                 .route(web::post().to(create)),
         )
         .service(
-            web::resource("/entity/{driver}/{name}")
+            resource(&["/entity/{driver}/{name}"])
                 .route(web::get().to(show))
                 .route(web::post().to(action))
                 .route(web::delete().to(delete)),

@@ -10,16 +10,16 @@ use super::json;
 /// An error answer of the inventory API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{status}: {message}")]
-pub struct ClustoError {
+pub(crate) struct ClustoError {
     /// HTTP status.
-    pub status: StatusCode,
+    pub(crate) status: StatusCode,
     /// The message sent as the body.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 impl ClustoError {
     /// An error with this status and message.
-    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         Self {
             status,
             message: message.into(),
@@ -27,14 +27,27 @@ impl ClustoError {
     }
 
     /// 412: a required parameter is missing or unusable.
-    pub fn precondition(message: impl Into<String>) -> Self {
+    pub(crate) fn precondition(message: impl Into<String>) -> Self {
         Self::new(StatusCode::PRECONDITION_FAILED, message)
     }
 
     /// 400: a value cannot be read.
-    pub fn bad_request(message: impl Into<String>) -> Self {
+    pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
+}
+
+/// A route resource whose other methods answer 405 in the inventory's
+/// error format.
+pub(super) fn resource(paths: &[&str]) -> actix_web::Resource {
+    actix_web::web::resource(paths.to_vec()).default_service(actix_web::web::to(wrong_method))
+}
+
+async fn wrong_method(req: actix_web::HttpRequest) -> Result<HttpResponse, ClustoError> {
+    Err(ClustoError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {} is not allowed on {}", req.method(), req.path()),
+    ))
 }
 
 impl ResponseError for ClustoError {
@@ -59,7 +72,7 @@ impl From<InventoryError> for ClustoError {
             E::EntityNotFound(_) | E::NotAllocated { .. } => StatusCode::NOT_FOUND,
             E::DriverMismatch { .. }
             | E::NotAResourceManager(_)
-            | E::AlreadyExists(_)
+            | E::AlreadyExists { .. }
             | E::Membership(_)
             | E::ResourceTaken { .. }
             | E::Exhausted(_) => StatusCode::CONFLICT,
@@ -69,10 +82,7 @@ impl From<InventoryError> for ClustoError {
             E::InvalidValue(_) | E::InvalidProperty(_) | E::InvalidResource(_) => {
                 StatusCode::BAD_REQUEST
             }
-            E::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
-            E::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
-            E::Store(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-            E::Store(StoreError::Corrupt(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Store(store) => store_status(store),
         };
         let message = match err {
             E::EntityNotFound(name) => {
@@ -87,46 +97,68 @@ impl From<InventoryError> for ClustoError {
             E::WrongDriver { driver, reason } => {
                 format!("The driver \"{driver}\" cannot be used here: {reason}")
             }
-            E::AlreadyExists(path) => format!("Entity {path} already exists"),
+            E::AlreadyExists { driver, name } => format!("Entity /{driver}/{name} already exists"),
             E::InvalidName(e) => format!("Invalid name \"{}\": {}", e.name, e.reason),
             E::InvalidKey(e) => format!("Invalid attribute key \"{}\"", e.0),
             E::InvalidValue(e) => e.to_string(),
             E::Membership(why) | E::InvalidProperty(why) | E::InvalidResource(why) => why,
             E::ResourceTaken { manager, resource } => {
-                format!("Resource \"{resource}\" of {manager} is already allocated")
+                format!(
+                    "Resource \"{resource}\" of {} is already allocated",
+                    manager.path()
+                )
             }
-            E::Exhausted(manager) => format!("{manager} has no free resource left"),
+            E::Exhausted(manager) => format!("{} has no free resource left", manager.path()),
             E::NotAllocated { manager, thing } => {
-                format!("{manager} has nothing allocated to {thing}")
+                format!(
+                    "{} has nothing allocated to {}",
+                    manager.path(),
+                    thing.path()
+                )
             }
-            E::Store(StoreError::Conflict(_)) => {
-                "A concurrent change conflicted with this request; try again".into()
-            }
-            E::Store(StoreError::NotFound(_)) => {
-                "An entity this request needs was deleted meanwhile".into()
-            }
-            E::Store(err) => {
-                tracing::error!(error = ?err, cause = %error_chain(&err), "storage failure");
-                match err {
-                    StoreError::Unavailable(_) => "The database is unavailable".into(),
-                    _ => "Internal server error".into(),
-                }
-            }
+            E::Store(err) => store_message(err),
         };
         Self { status, message }
     }
 }
 
-/// The error and its sources, on one line.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+fn store_status(err: &StoreError) -> StatusCode {
+    match err {
+        StoreError::NameTaken(_)
+        | StoreError::ResourceTaken(_)
+        | StoreError::Refused(_)
+        | StoreError::NumbersExhausted(_)
+        | StoreError::Concurrent => StatusCode::CONFLICT,
+        StoreError::EntityGone | StoreError::NotAMember => StatusCode::NOT_FOUND,
+        StoreError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        StoreError::Corrupt(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
-    text
+}
+
+fn store_message(err: StoreError) -> String {
+    match err {
+        StoreError::NameTaken(name) => format!("An entity named \"{name}\" exists already"),
+        StoreError::ResourceTaken(resource) => {
+            format!("Resource \"{resource}\" is already allocated")
+        }
+        StoreError::Refused(rule) => rule.to_string(),
+        StoreError::NumbersExhausted(key) => format!(
+            "Every attribute number under key \"{key}\" is in use: no number=true attribute can be added"
+        ),
+        StoreError::Concurrent => {
+            "A concurrent change conflicted with this request; try again".into()
+        }
+        StoreError::EntityGone | StoreError::NotAMember => {
+            "An entity this request needs was deleted meanwhile".into()
+        }
+        err @ (StoreError::Unavailable(_) | StoreError::Corrupt(_)) => {
+            tracing::error!(error = ?err, cause = %crate::errors::chain(&err), "storage failure");
+            match err {
+                StoreError::Unavailable(_) => "The database is unavailable".into(),
+                _ => "Internal server error".into(),
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,28 +8,33 @@ use serde_json::{Map, Value, json};
 use strato_domain::driver::Driver;
 
 use super::docs;
-use super::error::ClustoError;
+use super::error::{ClustoError, resource};
 use super::input::Presentation;
 use super::render;
 
 /// The version `/__version__` reports.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(crate) const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/")
+        resource(&["/"])
             .route(web::get().to(documentation))
             .route(web::head().to(version)),
     )
-    .route("/__doc__", web::get().to(documentation))
-    .route("/__version__", web::get().to(version))
-    .route("/__meta__", web::get().to(meta))
-    .route("/driverlist", web::get().to(driver_list))
-    .route("/typelist", web::get().to(type_list))
-    .route("/favicon.ico", web::get().to(favicon));
-    for part in ["entity", "attribute", "resourcemanager"] {
-        cfg.route(&format!("/{part}/__doc__"), web::get().to(documentation));
-    }
+    .service(
+        resource(&[
+            "/__doc__",
+            "/entity/__doc__",
+            "/attribute/__doc__",
+            "/resourcemanager/__doc__",
+        ])
+        .route(web::get().to(documentation)),
+    )
+    .service(resource(&["/__version__"]).route(web::get().to(version)))
+    .service(resource(&["/__meta__"]).route(web::get().to(meta)))
+    .service(resource(&["/driverlist"]).route(web::get().to(driver_list)))
+    .service(resource(&["/typelist"]).route(web::get().to(type_list)))
+    .service(resource(&["/favicon.ico"]).route(web::get().to(favicon)));
 }
 
 /// HTML documentation, or plain text when the client accepts only that.

@@ -6,17 +6,17 @@ use serde_json::Value;
 use strato_domain::Inventory;
 use strato_domain::attribute::{AttributeKey, AttributeQuery};
 use strato_domain::driver::DriverType;
-use strato_domain::service::PoolQuery;
+use strato_domain::inventory::PoolQuery;
 
-use super::error::ClustoError;
+use super::error::{ClustoError, resource};
 use super::input::{Input, Mode, Presentation, boolean, driver, entity_name};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/by-name/{name}", web::get().to(by_name))
-        .route("/by-names", web::get().to(by_names))
-        .route("/by-attr", web::get().to(by_attr))
-        .route("/from-pools", web::get().to(from_pools));
+    cfg.service(resource(&["/by-name/{name}"]).route(web::get().to(by_name)))
+        .service(resource(&["/by-names"]).route(web::get().to(by_names)))
+        .service(resource(&["/by-attr"]).route(web::get().to(by_attr)))
+        .service(resource(&["/from-pools"]).route(web::get().to(from_pools)));
 }
 
 async fn by_name(

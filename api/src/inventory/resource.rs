@@ -4,23 +4,23 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use strato_domain::Inventory;
-use strato_domain::service::AllocationRequest;
+use strato_domain::inventory::AllocationRequest;
 
-use super::error::ClustoError;
+use super::error::{ClustoError, resource};
 use super::input::{Input, Presentation, driver, driver_or, entity_name};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(["/resourcemanager", "/resourcemanager/"]).route(web::get().to(list_all)),
+        resource(&["/resourcemanager", "/resourcemanager/"]).route(web::get().to(list_all)),
     )
     .service(
-        web::resource("/resourcemanager/{driver}")
+        resource(&["/resourcemanager/{driver}"])
             .route(web::get().to(list))
             .route(web::post().to(create)),
     )
     .service(
-        web::resource("/resourcemanager/{driver}/{manager}")
+        resource(&["/resourcemanager/{driver}/{manager}"])
             .route(web::get().to(show))
             .route(web::post().to(allocate))
             .route(web::delete().to(deallocate)),

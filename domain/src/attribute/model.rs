@@ -1,6 +1,7 @@
 use std::fmt;
 
 use super::value::AttributeValue;
+use crate::error::Rejection;
 
 /// An attribute key or subkey: 1 to 255 characters, no control characters.
 /// Keys starting with `_` are internal and never shown.
@@ -127,9 +128,9 @@ pub struct ExactSlot {
 
 /// A condition on an entity's attributes, checked by storage inside the
 /// transaction that writes the changes, with the entity locked. It returns
-/// the reason when the changes must not be written.
+/// the rule's rejection when the changes must not be written.
 #[derive(Clone, Copy)]
-pub struct Guard(pub fn(&[Attribute]) -> Result<(), String>);
+pub struct Guard(pub fn(&[Attribute]) -> Result<(), Rejection>);
 
 impl fmt::Debug for Guard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -20,8 +20,9 @@ pub trait AttributeRepository: Send + Sync {
     /// numbering added attributes as [`NumberSpec`](super::NumberSpec) says.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] with the guard's reason when it fails,
-    /// [`StoreError::NotFound`] when the entity is gone (nothing is written
+    /// [`StoreError::Refused`] with the guard's rejection when it fails,
+    /// [`StoreError::NumbersExhausted`] when no number is left under a key,
+    /// [`StoreError::EntityGone`] when the entity is gone (nothing is written
     /// in either case), [`StoreError::Unavailable`] when storage fails.
     async fn apply(&self, entity: EntityId, changes: &AttributeChanges) -> Result<(), StoreError>;
 

@@ -112,6 +112,9 @@ pub enum InvalidValue {
     /// A JSON `null` where a value is required.
     #[error("a value is required")]
     Missing,
+    /// Text holding the NUL character, which no database column keeps.
+    #[error("a value cannot contain the NUL character")]
+    Nul,
     /// Storage holds a value its datatype cannot read.
     #[error("stored {datatype} value {text:?} is corrupt")]
     Corrupt { datatype: Datatype, text: String },
@@ -209,6 +212,9 @@ impl AttributeValue {
             RawValue::Json(serde_json::Value::Null) => return Err(InvalidValue::Missing),
             RawValue::Json(other) => other.to_string(),
         };
+        if text.contains('\0') {
+            return Err(InvalidValue::Nul);
+        }
         let value = match datatype {
             Datatype::String => Self::String(text),
             Datatype::Int => Self::Int(text.trim().parse().map_err(|_| InvalidValue::Int(text))?),
@@ -230,6 +236,25 @@ impl AttributeValue {
             }
         };
         Ok(Typed::Ready(value))
+    }
+}
+
+#[cfg(test)]
+mod nul_tests {
+    use super::*;
+
+    #[test]
+    fn nul_characters_are_refused_in_every_form() {
+        let text = RawValue::Text("a\0b".into());
+        let json = RawValue::Json(serde_json::json!("a\u{0}b"));
+        assert_eq!(
+            AttributeValue::typecast(&text, None, None),
+            Err(InvalidValue::Nul)
+        );
+        assert_eq!(
+            AttributeValue::typecast(&json, None, None),
+            Err(InvalidValue::Nul)
+        );
     }
 }
 

@@ -5,18 +5,35 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CloudName(String);
 
+/// A text that is not a cloud name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a cloud name: use 1 to 64 letters, digits, '_', '-' or '.'")]
+pub struct InvalidCloudName(pub String);
+
 impl CloudName {
-    /// The cloud that answers when a request names none.
+    /// The name of the cloud that answers when a request names none.
     pub const DEFAULT: &'static str = "default";
 
-    /// Checks and wraps a cloud name; `None` when it is not one.
-    pub fn parse(name: &str) -> Option<Self> {
+    /// Checks and wraps a cloud name.
+    ///
+    /// # Errors
+    /// [`InvalidCloudName`] when it is empty, too long, or holds other characters.
+    pub fn parse(name: &str) -> Result<Self, InvalidCloudName> {
         let valid = !name.is_empty()
             && name.len() <= 64
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-        valid.then(|| Self(name.to_owned()))
+        if valid {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(InvalidCloudName(name.to_owned()))
+        }
+    }
+
+    /// The cloud that answers when a request names none (`default`).
+    pub fn default_cloud() -> Self {
+        Self(Self::DEFAULT.to_owned())
     }
 
     /// The name as text.
@@ -26,6 +43,52 @@ impl CloudName {
 }
 
 impl fmt::Display for CloudName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A provider's id of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(String);
+
+impl NodeId {
+    /// Wraps a provider's node id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The key strato chooses for a node it creates, stored before the provider
+/// is called: creating again with the same key returns the node the first
+/// call made instead of a second one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Wraps a key (providers read them back from their own records).
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(key.into())
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
@@ -61,6 +124,23 @@ impl NodeState {
         }
     }
 
+    /// The state of a lowercase name.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Running,
+            Self::Rebooting,
+            Self::Terminated,
+            Self::Pending,
+            Self::Unknown,
+            Self::Stopped,
+            Self::Suspended,
+            Self::Error,
+            Self::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+
     /// The state's name, lowercase.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,7 +170,7 @@ pub struct ProviderInfo {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// Provider's id.
-    pub id: String,
+    pub id: NodeId,
     /// Provider's name for it.
     pub name: String,
     /// Current state.
@@ -103,6 +183,9 @@ pub struct Node {
     pub uuid: String,
     /// Provider-specific details.
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// The key it was created with, when strato created it and the provider
+    /// reports it.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// A node size (flavor).
@@ -178,7 +261,7 @@ pub struct NewNode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeRef {
     /// The provider's id.
-    Id(String),
+    Id(NodeId),
     /// The node's name.
     Hostname(String),
 }
@@ -196,7 +279,8 @@ impl NodeRef {
 impl fmt::Display for NodeRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Id(id) | Self::Hostname(id) => f.write_str(id),
+            Self::Id(id) => f.write_str(id.as_str()),
+            Self::Hostname(name) => f.write_str(name),
         }
     }
 }
@@ -215,9 +299,14 @@ mod tests {
 
     #[test]
     fn cloud_names_are_path_safe() {
-        assert!(CloudName::parse("fake_driver").is_some());
-        assert!(CloudName::parse("eu-west.1").is_some());
-        assert!(CloudName::parse("a/b").is_none());
-        assert!(CloudName::parse("").is_none());
+        assert!(CloudName::parse("fake_driver").is_ok());
+        assert!(CloudName::parse("eu-west.1").is_ok());
+        assert_eq!(
+            CloudName::parse("a/b"),
+            Err(InvalidCloudName("a/b".to_owned()))
+        );
+        assert!(CloudName::parse("").is_err());
+        assert_eq!(CloudName::default_cloud().as_str(), "default");
+        assert_eq!(NodeState::parse("stopped"), Some(NodeState::Stopped));
     }
 }

@@ -1,13 +1,17 @@
 use async_trait::async_trait;
-use chrono::NaiveDateTime;
 
-use super::error::ProviderError;
-use super::model::{KeyPair, NewNode, Node, NodeImage, NodeLocation, NodeSize, ProviderInfo};
+use std::sync::Arc;
+
+use super::error::{FactoryError, ProviderError};
+use super::model::{
+    IdempotencyKey, KeyPair, NewNode, Node, NodeId, NodeImage, NodeLocation, NodeSize, ProviderInfo,
+};
 
 /// One cloud account of a provider, shaped like libcloud's NodeDriver.
 /// Adding a cloud means implementing this trait.
 ///
-/// Every method may fail with [`ProviderError::Failure`] or
+/// Every method may fail with [`ProviderError::Unavailable`],
+/// [`ProviderError::Failed`], [`ProviderError::Throttled`] or
 /// [`ProviderError::Timeout`]; those that name a node, image, size or
 /// location return [`ProviderError::NotFound`] when it does not exist, and
 /// an operation the provider lacks returns [`ProviderError::Unsupported`].
@@ -41,41 +45,46 @@ pub trait CloudProvider: Send + Sync {
     /// See the trait.
     async fn list_locations(&self) -> Result<Vec<NodeLocation>, ProviderError>;
 
-    /// Creates a node.
+    /// Creates a node. A second call with the same `key` returns the node
+    /// the first one made (whatever its state now) and creates nothing.
     ///
     /// # Errors
     /// See the trait.
-    async fn create_node(&self, node: &NewNode) -> Result<Node, ProviderError>;
+    async fn create_node(
+        &self,
+        node: &NewNode,
+        key: &IdempotencyKey,
+    ) -> Result<Node, ProviderError>;
 
     /// Destroys a node.
     ///
     /// # Errors
     /// See the trait.
-    async fn destroy_node(&self, id: &str) -> Result<(), ProviderError>;
+    async fn destroy_node(&self, id: &NodeId) -> Result<(), ProviderError>;
 
     /// Starts a stopped node.
     ///
     /// # Errors
     /// See the trait.
-    async fn start_node(&self, id: &str) -> Result<Node, ProviderError>;
+    async fn start_node(&self, id: &NodeId) -> Result<Node, ProviderError>;
 
     /// Stops a running node.
     ///
     /// # Errors
     /// See the trait.
-    async fn stop_node(&self, id: &str) -> Result<Node, ProviderError>;
+    async fn stop_node(&self, id: &NodeId) -> Result<Node, ProviderError>;
 
     /// Reboots a node.
     ///
     /// # Errors
     /// See the trait.
-    async fn reboot_node(&self, id: &str) -> Result<Node, ProviderError>;
+    async fn reboot_node(&self, id: &NodeId) -> Result<Node, ProviderError>;
 
     /// Makes an image of a node.
     ///
     /// # Errors
     /// See the trait.
-    async fn create_image(&self, node_id: &str, name: &str) -> Result<NodeImage, ProviderError>;
+    async fn create_image(&self, node_id: &NodeId, name: &str) -> Result<NodeImage, ProviderError>;
 
     /// Imports a public key as a key pair.
     ///
@@ -85,19 +94,23 @@ pub trait CloudProvider: Send + Sync {
     -> Result<KeyPair, ProviderError>;
 }
 
-/// The current time (UTC), so that use cases stay testable.
-#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
-pub trait Clock: Send + Sync {
-    /// Now, in UTC.
-    fn now(&self) -> NaiveDateTime;
+/// A cloud to build: its provider type and that provider's own settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudSpec {
+    /// Provider type (`dummy`).
+    pub kind: String,
+    /// The provider's settings, which it checks itself.
+    pub settings: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The system's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> NaiveDateTime {
-        chrono::Utc::now().naive_utc()
-    }
+/// Builds providers from specs: configured clouds at start-up, and clouds a
+/// request describes.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait ProviderFactory: Send + Sync {
+    /// A provider for the spec.
+    ///
+    /// # Errors
+    /// [`FactoryError::UnknownType`] for a type no provider has,
+    /// [`FactoryError::BadSetting`] naming a setting that is wrong.
+    fn build(&self, spec: &CloudSpec) -> Result<Arc<dyn CloudProvider>, FactoryError>;
 }

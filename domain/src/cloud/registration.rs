@@ -10,13 +10,11 @@ use crate::attribute::{
     NewAttribute, NumberSpec,
 };
 use crate::entity::EntityName;
-
-/// Key of the attributes that tie an entity to its cloud node.
-pub(crate) const CLOUD: &str = "cloud";
-/// Key of the attributes that record an assignment.
-pub(crate) const ASSIGNMENT: &str = "assignment";
-/// Subkey of a node's addresses, under [`CLOUD`].
-pub(crate) const ADDRESS: &str = "ip";
+use crate::error::Rejection;
+use crate::node_record::{
+    ADDRESS, ASSIGNED_AT, ASSIGNMENT, CLOUD, NAME, NODE_ID, PROVIDER, RELEASED_AT, STATE, USER,
+    UUID, VM_TYPE,
+};
 
 fn slot(key: &'static str, subkey: &'static str) -> ExactSlot {
     ExactSlot {
@@ -54,11 +52,11 @@ fn all_addresses() -> AttributeFilter {
 /// The attributes a newly registered node starts with.
 pub(crate) fn attributes(cloud: &CloudName, info: ProviderInfo, node: &Node) -> Vec<NewAttribute> {
     let mut attributes: Vec<NewAttribute> = [
-        ("name", cloud.as_str()),
-        ("provider", info.kind),
-        ("node_id", node.id.as_str()),
-        ("uuid", node.uuid.as_str()),
-        ("state", node.state.as_str()),
+        (NAME, cloud.as_str()),
+        (PROVIDER, info.kind),
+        (NODE_ID, node.id.as_str()),
+        (UUID, node.uuid.as_str()),
+        (STATE, node.state.as_str()),
     ]
     .into_iter()
     .map(|(subkey, value)| {
@@ -81,8 +79,8 @@ pub(crate) fn refresh(node: &Node) -> AttributeChanges {
         guard: None,
         remove: vec![all_addresses()],
         set: vec![
-            (slot(CLOUD, "node_id"), text(&node.id)),
-            (slot(CLOUD, "state"), text(node.state.as_str())),
+            (slot(CLOUD, NODE_ID), text(node.id.as_str())),
+            (slot(CLOUD, STATE), text(node.state.as_str())),
         ],
         add: addresses(node),
     }
@@ -91,13 +89,8 @@ pub(crate) fn refresh(node: &Node) -> AttributeChanges {
 /// Marks a destroyed node: terminated, its addresses gone, and released at
 /// `released` when it was assigned.
 pub(crate) fn destroyed(released: Option<NaiveDateTime>) -> AttributeChanges {
-    let mut set = vec![(slot(CLOUD, "state"), text(NodeState::Terminated.as_str()))];
-    set.extend(released.map(|at| {
-        (
-            slot(ASSIGNMENT, "released_at"),
-            AttributeValue::Datetime(at),
-        )
-    }));
+    let mut set = vec![(slot(CLOUD, STATE), text(NodeState::Terminated.as_str()))];
+    set.extend(released.map(|at| (slot(ASSIGNMENT, RELEASED_AT), AttributeValue::Datetime(at))));
     AttributeChanges {
         guard: None,
         remove: vec![all_addresses()],
@@ -106,25 +99,24 @@ pub(crate) fn destroyed(released: Option<NaiveDateTime>) -> AttributeChanges {
     }
 }
 
-/// Records an assignment, unless someone holds the node (the guard's reason
-/// is then the holder).
+/// Records an assignment, unless someone holds the node (the guard then
+/// names the holder).
 pub(crate) fn assigned(user: &str, vm_type: &str, at: NaiveDateTime) -> AttributeChanges {
     AttributeChanges {
         guard: Some(Guard(|attrs| {
-            current_user(attrs).map_or(Ok(()), |holder| Err(holder.to_owned()))
+            current_user(attrs).map_or(Ok(()), |holder| {
+                Err(Rejection::AssignedTo(holder.to_owned()))
+            })
         })),
         remove: vec![AttributeFilter {
             key: Some(AttributeKey::known(ASSIGNMENT)),
-            subkey: Some(AttributeKey::known("released_at")),
+            subkey: Some(AttributeKey::known(RELEASED_AT)),
             number: None,
         }],
         set: vec![
-            (slot(ASSIGNMENT, "user"), text(user)),
-            (slot(ASSIGNMENT, "vm_type"), text(vm_type)),
-            (
-                slot(ASSIGNMENT, "assigned_at"),
-                AttributeValue::Datetime(at),
-            ),
+            (slot(ASSIGNMENT, USER), text(user)),
+            (slot(ASSIGNMENT, VM_TYPE), text(vm_type)),
+            (slot(ASSIGNMENT, ASSIGNED_AT), AttributeValue::Datetime(at)),
         ],
         add: Vec::new(),
     }
@@ -136,13 +128,10 @@ pub(crate) fn released(at: NaiveDateTime) -> AttributeChanges {
         guard: Some(Guard(|attrs| {
             current_user(attrs)
                 .map(|_| ())
-                .ok_or_else(|| "not assigned".to_owned())
+                .ok_or(Rejection::NotAssigned)
         })),
         remove: Vec::new(),
-        set: vec![(
-            slot(ASSIGNMENT, "released_at"),
-            AttributeValue::Datetime(at),
-        )],
+        set: vec![(slot(ASSIGNMENT, RELEASED_AT), AttributeValue::Datetime(at))],
         add: Vec::new(),
     }
 }
@@ -162,15 +151,12 @@ pub(crate) fn value_of<'a>(attrs: &'a [Attribute], key: &str, subkey: &str) -> O
 /// Who holds the node now, if anyone: assigned and not released since.
 pub(crate) fn current_user(attrs: &[Attribute]) -> Option<&str> {
     let released = attrs.iter().any(|a| {
-        a.key.as_str() == ASSIGNMENT
-            && a.subkey
-                .as_ref()
-                .is_some_and(|s| s.as_str() == "released_at")
+        a.key.as_str() == ASSIGNMENT && a.subkey.as_ref().is_some_and(|s| s.as_str() == RELEASED_AT)
     });
     if released {
         None
     } else {
-        value_of(attrs, ASSIGNMENT, "user")
+        value_of(attrs, ASSIGNMENT, USER)
     }
 }
 
@@ -195,13 +181,14 @@ mod tests {
 
     fn node() -> Node {
         Node {
-            id: "3".into(),
+            id: crate::cloud::NodeId::new("3"),
             name: "dummy-3".into(),
             state: NodeState::Running,
             public_ips: vec!["127.0.0.3".into(), "::1".into()],
             private_ips: vec!["10.0.0.3".into()],
             uuid: "aef321".into(),
             extra: Default::default(),
+            idempotency_key: None,
         }
     }
 
@@ -243,12 +230,15 @@ mod tests {
             .unwrap();
         let held = [Attribute {
             key: AttributeKey::known(ASSIGNMENT),
-            subkey: Some(AttributeKey::known("user")),
+            subkey: Some(AttributeKey::known(USER)),
             number: None,
             value: text("ann"),
         }];
         let assign = assigned("bob", "web", at).guard.unwrap();
-        assert_eq!((assign.0)(&held), Err("ann".to_owned()));
+        assert_eq!(
+            (assign.0)(&held),
+            Err(Rejection::AssignedTo("ann".to_owned()))
+        );
         assert_eq!((assign.0)(&[]), Ok(()));
         let release = released(at).guard.unwrap();
         assert!((release.0)(&[]).is_err());

@@ -3,15 +3,18 @@ use std::sync::Arc;
 
 use super::error::CloudError;
 use super::model::{
-    CloudName, NewNode, Node, NodeImage, NodeLocation, NodeRef, NodeSize, ProviderInfo,
+    CloudName, IdempotencyKey, NewNode, Node, NodeId, NodeImage, NodeLocation, NodeRef, NodeSize,
+    ProviderInfo,
 };
-use super::ports::{Clock, CloudProvider};
-use super::registration::{self, CLOUD};
-use crate::attribute::{AttributeKey, AttributeQuery, AttributeRepository};
+use super::ports::CloudProvider;
+use super::reconcile::{Fix, Record};
+use super::registration;
+use crate::attribute::{Attribute, AttributeKey, AttributeQuery, AttributeRepository};
+use crate::clock::Clock;
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityRepository, NewEntity};
-use crate::error::StoreError;
-use crate::service::Ports;
+use crate::error::{Rejection, StoreError};
+use crate::node_record::{ADDRESS, CLOUD, NAME, NODE_ID, STATE, UUID};
 
 /// The outcome of an assignment or a release.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +22,42 @@ pub struct Assignment {
     /// The node's inventory entity.
     pub entity: Entity,
     /// The provider's id of the node.
-    pub node_id: String,
+    pub node_id: NodeId,
+}
+
+/// What a cloud lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Catalogue {
+    /// Its nodes.
+    Nodes,
+    /// The images nodes start from.
+    Images,
+    /// The sizes nodes can have.
+    Sizes,
+    /// Where nodes can run.
+    Locations,
+}
+
+/// A cloud's listing, of the kind asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Listing {
+    /// Nodes.
+    Nodes(Vec<Node>),
+    /// Images.
+    Images(Vec<NodeImage>),
+    /// Sizes.
+    Sizes(Vec<NodeSize>),
+    /// Locations.
+    Locations(Vec<NodeLocation>),
+}
+
+/// A cloud's nodes beside its inventory records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Survey {
+    /// What the provider reports.
+    pub nodes: Vec<Node>,
+    /// What the inventory records for the cloud.
+    pub records: Vec<Record>,
 }
 
 /// The cloud service: the configured clouds, and the use cases that drive
@@ -40,142 +78,143 @@ impl std::fmt::Debug for Clouds {
     }
 }
 
-/// A cloud picked by a request.
-struct Picked {
-    name: CloudName,
-    provider: Arc<dyn CloudProvider>,
-}
-
 impl Clouds {
-    /// The service over these clouds, recording nodes through `ports`.
+    /// The service over these clouds, recording nodes through the entity and
+    /// attribute ports.
     pub fn new(
         providers: BTreeMap<CloudName, Arc<dyn CloudProvider>>,
-        ports: &Ports,
+        entities: Arc<dyn EntityRepository>,
+        attributes: Arc<dyn AttributeRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             providers,
-            entities: ports.entities.clone(),
-            attributes: ports.attributes.clone(),
+            entities,
+            attributes,
             clock,
         }
     }
 
-    fn pick(&self, cloud: Option<&str>) -> Result<Picked, CloudError> {
-        let wanted = cloud.unwrap_or(CloudName::DEFAULT);
-        let unknown = || CloudError::UnknownCloud(wanted.to_owned());
-        let name = CloudName::parse(wanted).ok_or_else(unknown)?;
-        let provider = self.providers.get(&name).ok_or_else(unknown)?.clone();
-        Ok(Picked { name, provider })
+    /// The configured clouds' names.
+    pub fn names(&self) -> impl Iterator<Item = &CloudName> {
+        self.providers.keys()
+    }
+
+    fn provider(&self, cloud: &CloudName) -> Result<&Arc<dyn CloudProvider>, CloudError> {
+        self.providers
+            .get(cloud)
+            .ok_or_else(|| CloudError::UnknownCloud(cloud.to_string()))
     }
 
     /// What provider a cloud uses.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`].
-    pub fn info(&self, cloud: Option<&str>) -> Result<ProviderInfo, CloudError> {
-        Ok(self.pick(cloud)?.provider.info())
+    pub fn info(&self, cloud: &CloudName) -> Result<ProviderInfo, CloudError> {
+        Ok(self.provider(cloud)?.info())
     }
 
-    /// The cloud's nodes, with what provider it uses.
+    /// One of the cloud's listings, with what provider it uses.
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn nodes(
+    pub async fn list(
         &self,
-        cloud: Option<&str>,
-    ) -> Result<(ProviderInfo, Vec<Node>), CloudError> {
-        let picked = self.pick(cloud)?;
-        Ok((picked.provider.info(), picked.provider.list_nodes().await?))
+        cloud: &CloudName,
+        what: Catalogue,
+    ) -> Result<(ProviderInfo, Listing), CloudError> {
+        let provider = self.provider(cloud)?;
+        let listing = match what {
+            Catalogue::Nodes => Listing::Nodes(provider.list_nodes().await?),
+            Catalogue::Images => Listing::Images(provider.list_images().await?),
+            Catalogue::Sizes => Listing::Sizes(provider.list_sizes().await?),
+            Catalogue::Locations => Listing::Locations(provider.list_locations().await?),
+        };
+        Ok((provider.info(), listing))
     }
 
-    /// The cloud's images.
+    /// Checks a start request before anything is stored.
     ///
     /// # Errors
-    /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn images(
-        &self,
-        cloud: Option<&str>,
-    ) -> Result<(ProviderInfo, Vec<NodeImage>), CloudError> {
-        let picked = self.pick(cloud)?;
-        Ok((picked.provider.info(), picked.provider.list_images().await?))
-    }
-
-    /// The cloud's sizes.
-    ///
-    /// # Errors
-    /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn sizes(
-        &self,
-        cloud: Option<&str>,
-    ) -> Result<(ProviderInfo, Vec<NodeSize>), CloudError> {
-        let picked = self.pick(cloud)?;
-        Ok((picked.provider.info(), picked.provider.list_sizes().await?))
-    }
-
-    /// The cloud's locations.
-    ///
-    /// # Errors
-    /// [`CloudError::UnknownCloud`], [`CloudError::Provider`].
-    pub async fn locations(
-        &self,
-        cloud: Option<&str>,
-    ) -> Result<(ProviderInfo, Vec<NodeLocation>), CloudError> {
-        let picked = self.pick(cloud)?;
-        Ok((
-            picked.provider.info(),
-            picked.provider.list_locations().await?,
-        ))
-    }
-
-    /// Creates a node and records it in the inventory. When the provider
-    /// fails nothing is recorded; when recording fails the node is destroyed
-    /// again, so that no node runs unrecorded.
-    ///
-    /// # Errors
-    /// [`CloudError::UnknownCloud`], [`CloudError::InvalidParameter`],
-    /// [`CloudError::Provider`], [`CloudError::Store`].
-    pub async fn start(
-        &self,
-        cloud: Option<&str>,
-        new: &NewNode,
-    ) -> Result<(ProviderInfo, Node), CloudError> {
-        let picked = self.pick(cloud)?;
+    /// [`CloudError::UnknownCloud`], [`CloudError::InvalidParameter`].
+    pub fn check_start(&self, cloud: &CloudName, new: &NewNode) -> Result<(), CloudError> {
+        self.provider(cloud)?;
         require([
             ("name", &new.name),
             ("image", &new.image),
             ("size", &new.size),
         ])?;
-        let node = picked.provider.create_node(new).await?;
-        if let Err(err) = self.register(&picked, &node).await {
-            if let Err(cleanup) = picked.provider.destroy_node(&node.id).await {
+        let optional = [("location", &new.location), ("keyname", &new.key_name)];
+        for (name, value) in optional {
+            if let Some(value) = value {
+                printable(name, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a node under `key` (a retry with the same key finds the node
+    /// the first try made) and records it in the inventory. When the
+    /// provider fails nothing is recorded; when recording fails the node is
+    /// destroyed again, so that no node runs unrecorded.
+    ///
+    /// # Errors
+    /// As [`Clouds::check_start`]; [`CloudError::Provider`],
+    /// [`CloudError::Store`], [`CloudError::NoFreeName`].
+    pub async fn create_and_record(
+        &self,
+        cloud: &CloudName,
+        new: &NewNode,
+        key: &IdempotencyKey,
+    ) -> Result<(ProviderInfo, Node), CloudError> {
+        self.check_start(cloud, new)?;
+        let provider = self.provider(cloud)?;
+        let node = provider.create_node(new, key).await?;
+        if let Err(err) = self.register(cloud, &node).await {
+            if let Err(cleanup) = provider.destroy_node(&node.id).await {
                 tracing::error!(
-                    cloud = %picked.name, node = %node.id, error = %cleanup,
-                    "a node that could not be recorded could not be destroyed either"
+                    %cloud, node = %node.id, error = %cleanup,
+                    "a node that could not be recorded could not be destroyed either; \
+                     reconciliation will record it"
                 );
             }
             return Err(err);
         }
-        Ok((picked.provider.info(), node))
+        Ok((provider.info(), node))
     }
 
-    /// Destroys a node; its inventory entity, if any, is marked terminated and
-    /// loses its addresses.
+    /// Destroys a node; its inventory record, if any, is marked terminated,
+    /// loses its addresses and is released. On a `retry`, a node the
+    /// provider no longer has counts as destroyed (the first try did it).
     ///
     /// # Errors
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`] (nothing is
     /// written), [`CloudError::Store`].
-    pub async fn stop(&self, cloud: Option<&str>, node_id: &str) -> Result<(), CloudError> {
-        let picked = self.pick(cloud)?;
-        let entity = self.registered(&picked.name, "node_id", node_id).await?;
-        picked.provider.destroy_node(node_id).await?;
-        if let Some(entity) = entity {
-            let attrs = self.attributes.list(entity.id).await?;
-            let released = registration::current_user(&attrs).map(|_| self.clock.now());
-            self.attributes
-                .apply(entity.id, &registration::destroyed(released))
-                .await?;
+    pub async fn destroy_and_mark(
+        &self,
+        cloud: &CloudName,
+        node: &NodeId,
+        retry: bool,
+    ) -> Result<(), CloudError> {
+        let provider = self.provider(cloud)?;
+        match provider.destroy_node(node).await {
+            Ok(()) => {}
+            Err(super::ProviderError::NotFound { .. }) if retry => {}
+            Err(err) => return Err(err.into()),
         }
+        if let Some(entity) = self.registered(cloud, NODE_ID, node.as_str()).await? {
+            self.terminate(&entity).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks a recorded node terminated, releasing it when it was assigned.
+    async fn terminate(&self, entity: &Entity) -> Result<(), CloudError> {
+        let attrs = self.attributes.list(entity.id).await?;
+        let released = registration::current_user(&attrs).map(|_| self.clock.now());
+        self.attributes
+            .apply(entity.id, &registration::destroyed(released))
+            .await?;
         Ok(())
     }
 
@@ -183,30 +222,31 @@ impl Clouds {
     /// when on its inventory entity (registering the node when it is not yet).
     ///
     /// # Errors
-    /// [`CloudError::UnknownCloud`], [`CloudError::NodeNotFound`],
-    /// [`CloudError::AlreadyAssigned`], [`CloudError::Provider`],
-    /// [`CloudError::Store`].
+    /// [`CloudError::UnknownCloud`], [`CloudError::InvalidParameter`],
+    /// [`CloudError::NodeNotFound`], [`CloudError::AlreadyAssigned`],
+    /// [`CloudError::Provider`], [`CloudError::Store`].
     pub async fn assign(
         &self,
-        cloud: Option<&str>,
+        cloud: &CloudName,
         node: &NodeRef,
         user: &str,
         vm_type: &str,
     ) -> Result<Assignment, CloudError> {
         require([("user", user), ("vm_type", vm_type)])?;
-        let picked = self.pick(cloud)?;
-        let node = self.find_node(&picked, node).await?;
-        let entity = self.register(&picked, &node).await?;
+        let node = self.find_node(cloud, node).await?;
+        let entity = self.register(cloud, &node).await?;
         let changes = registration::assigned(user, vm_type, self.clock.now());
         match self.attributes.apply(entity.id, &changes).await {
             Ok(()) => Ok(Assignment {
                 entity,
                 node_id: node.id,
             }),
-            Err(StoreError::Conflict(holder)) => Err(CloudError::AlreadyAssigned {
-                node: node.id,
-                user: holder,
-            }),
+            Err(StoreError::Refused(Rejection::AssignedTo(holder))) => {
+                Err(CloudError::AlreadyAssigned {
+                    node: node.id.to_string(),
+                    user: holder,
+                })
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -219,29 +259,74 @@ impl Clouds {
     /// [`CloudError::Store`].
     pub async fn release(
         &self,
-        cloud: Option<&str>,
+        cloud: &CloudName,
         node: &NodeRef,
     ) -> Result<Assignment, CloudError> {
-        let picked = self.pick(cloud)?;
-        let node = self.find_node(&picked, node).await?;
+        let node = self.find_node(cloud, node).await?;
         let entity = self
-            .registered(&picked.name, "uuid", &node.uuid)
+            .registered(cloud, UUID, &node.uuid)
             .await?
-            .ok_or_else(|| CloudError::NotAssigned(node.id.clone()))?;
+            .ok_or_else(|| CloudError::NotAssigned(node.id.to_string()))?;
         let changes = registration::released(self.clock.now());
         match self.attributes.apply(entity.id, &changes).await {
             Ok(()) => Ok(Assignment {
                 entity,
                 node_id: node.id,
             }),
-            Err(StoreError::Conflict(_)) => Err(CloudError::NotAssigned(node.id)),
+            Err(StoreError::Refused(Rejection::NotAssigned)) => {
+                Err(CloudError::NotAssigned(node.id.to_string()))
+            }
             Err(other) => Err(other.into()),
         }
     }
 
-    async fn find_node(&self, picked: &Picked, wanted: &NodeRef) -> Result<Node, CloudError> {
-        picked
-            .provider
+    /// The cloud's nodes and its inventory records, for reconciliation.
+    ///
+    /// # Errors
+    /// [`CloudError::UnknownCloud`], [`CloudError::Provider`],
+    /// [`CloudError::Store`].
+    pub async fn survey(&self, cloud: &CloudName) -> Result<Survey, CloudError> {
+        let nodes = self.provider(cloud)?.list_nodes().await?;
+        let query = AttributeQuery {
+            key: AttributeKey::known(CLOUD),
+            subkey: Some(AttributeKey::known(NAME)),
+            value: Some(cloud.to_string()),
+        };
+        let mut records = Vec::new();
+        for entity in self.attributes.find_entities(&query, None).await?.items {
+            let attrs = self.attributes.list(entity.id).await?;
+            let value = |subkey| registration::value_of(&attrs, CLOUD, subkey).map(str::to_owned);
+            records.push(Record {
+                uuid: value(UUID),
+                node_id: value(NODE_ID),
+                state: value(STATE),
+                addresses: addresses(&attrs),
+                entity,
+            });
+        }
+        Ok(Survey { nodes, records })
+    }
+
+    /// Applies one reconciliation fix.
+    ///
+    /// # Errors
+    /// [`CloudError::UnknownCloud`], [`CloudError::Store`],
+    /// [`CloudError::NoFreeName`].
+    pub async fn fix(&self, cloud: &CloudName, fix: &Fix) -> Result<(), CloudError> {
+        match fix {
+            Fix::Terminate(entity) => self.terminate(entity).await,
+            Fix::Record(node) => self.register(cloud, node).await.map(|_| ()),
+            Fix::Refresh(entity, node) => {
+                self.attributes
+                    .apply(entity.id, &registration::refresh(node))
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn find_node(&self, cloud: &CloudName, wanted: &NodeRef) -> Result<Node, CloudError> {
+        self.provider(cloud)?
             .list_nodes()
             .await?
             .into_iter()
@@ -263,7 +348,7 @@ impl Clouds {
         };
         for entity in self.attributes.find_entities(&query, None).await?.items {
             let attrs = self.attributes.list(entity.id).await?;
-            if registration::value_of(&attrs, CLOUD, "name") == Some(cloud.as_str()) {
+            if registration::value_of(&attrs, CLOUD, NAME) == Some(cloud.as_str()) {
                 return Ok(Some(entity));
             }
         }
@@ -272,53 +357,77 @@ impl Clouds {
 
     /// Records a node: refreshes its entity when it has one, creates one
     /// otherwise under the first free candidate name.
-    async fn register(&self, picked: &Picked, node: &Node) -> Result<Entity, CloudError> {
-        if let Some(entity) = self.registered(&picked.name, "uuid", &node.uuid).await? {
+    async fn register(&self, cloud: &CloudName, node: &Node) -> Result<Entity, CloudError> {
+        if let Some(entity) = self.registered(cloud, UUID, &node.uuid).await? {
             self.attributes
                 .apply(entity.id, &registration::refresh(node))
                 .await?;
             return Ok(entity);
         }
-        let attributes = registration::attributes(&picked.name, picked.provider.info(), node);
-        for name in registration::candidate_names(&picked.name, node) {
-            let taken = match self.entities.find(&name).await? {
-                Some(_) => true,
-                None => {
-                    let new = NewEntity {
-                        name,
-                        driver: Driver::BasicVirtualServer,
-                        attributes: attributes.clone(),
-                    };
-                    match self.entities.create(std::slice::from_ref(&new)).await {
-                        Ok(mut created) => {
-                            return created
-                                .pop()
-                                .ok_or_else(|| StoreError::NotFound(new.name.to_string()).into());
+        let attributes = registration::attributes(cloud, self.provider(cloud)?.info(), node);
+        for name in registration::candidate_names(cloud, node) {
+            if self.entities.find(&name).await?.is_none() {
+                let new = NewEntity {
+                    name,
+                    driver: Driver::BasicVirtualServer,
+                    attributes: attributes.clone(),
+                };
+                match self.entities.create(std::slice::from_ref(&new)).await {
+                    Ok(mut created) => {
+                        if let Some(entity) = created.pop() {
+                            return Ok(entity);
                         }
-                        Err(StoreError::Conflict(_)) => true,
-                        Err(other) => return Err(other.into()),
                     }
+                    Err(StoreError::NameTaken(_)) => {}
+                    Err(other) => return Err(other.into()),
                 }
-            };
+            }
             // The name may have been taken by a concurrent request recording
             // this very node: that entity is then the one to use.
-            if taken && let Some(entity) = self.registered(&picked.name, "uuid", &node.uuid).await?
-            {
+            if let Some(entity) = self.registered(cloud, UUID, &node.uuid).await? {
                 return Ok(entity);
             }
         }
-        Err(StoreError::Conflict(format!("no free inventory name for node {}", node.name)).into())
+        Err(CloudError::NoFreeName(node.name.clone()))
     }
 }
 
-/// Refuses empty required parameters.
+/// The `cloud/ip` addresses among `attrs`, in order.
+fn addresses(attrs: &[Attribute]) -> Vec<String> {
+    attrs
+        .iter()
+        .filter(|a| {
+            a.key.as_str() == CLOUD && a.subkey.as_ref().is_some_and(|s| s.as_str() == ADDRESS)
+        })
+        .filter_map(|a| match &a.value {
+            crate::attribute::AttributeValue::String(ip) => Some(ip.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Refuses empty required parameters and those no record can hold.
 fn require<const N: usize>(params: [(&str, &str); N]) -> Result<(), CloudError> {
-    match params.iter().find(|(_, value)| value.trim().is_empty()) {
-        Some((name, _)) => Err(CloudError::InvalidParameter(format!(
-            "Parameter {name} must not be empty"
-        ))),
-        None => Ok(()),
+    for (name, value) in params {
+        if value.trim().is_empty() {
+            return Err(CloudError::InvalidParameter(format!(
+                "Parameter {name} must not be empty"
+            )));
+        }
+        printable(name, value)?;
     }
+    Ok(())
+}
+
+/// Refuses a parameter holding a NUL character, which no database column
+/// can keep.
+fn printable(name: &str, value: &str) -> Result<(), CloudError> {
+    if value.contains('\0') {
+        return Err(CloudError::InvalidParameter(format!(
+            "Parameter {name} must not contain the NUL character"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -328,39 +437,31 @@ mod tests {
     use chrono::NaiveDate;
 
     use super::*;
-    use crate::attribute::{Attribute, AttributeValue, MockAttributeRepository};
-    use crate::cloud::ProviderError;
-    use crate::cloud::{MockClock, MockCloudProvider, NodeState};
+    use crate::attribute::{AttributeValue, MockAttributeRepository};
+    use crate::clock::MockClock;
+    use crate::cloud::{MockCloudProvider, NodeState, ProviderError};
     use crate::entity::{EntityId, EntityName, MockEntityRepository};
     use crate::page::Paged;
-    use crate::pool::MockPoolRepository;
-    use crate::resource_manager::MockResourceRepository;
 
     const INFO: ProviderInfo = ProviderInfo {
         kind: "dummy",
         display_name: "Dummy Node Provider",
     };
 
+    fn fake() -> CloudName {
+        CloudName::parse("fake").unwrap()
+    }
+
     fn node(id: &str) -> Node {
         Node {
-            id: id.into(),
+            id: NodeId::new(id),
             name: format!("dummy-{id}"),
             state: NodeState::Running,
             public_ips: vec![format!("127.0.0.{id}")],
             private_ips: vec![],
             uuid: format!("uuid-{id}"),
             extra: Default::default(),
-        }
-    }
-
-    fn new_node() -> NewNode {
-        NewNode {
-            name: "web".into(),
-            size: "1".into(),
-            image: "1".into(),
-            location: None,
-            key_name: None,
-            metadata: Default::default(),
+            idempotency_key: None,
         }
     }
 
@@ -390,23 +491,20 @@ mod tests {
         }
 
         fn build(self) -> Clouds {
-            let ports = Ports {
-                entities: Arc::new(self.entities),
-                attributes: Arc::new(self.attributes),
-                pools: Arc::new(MockPoolRepository::new()),
-                resources: Arc::new(MockResourceRepository::new()),
-            };
             let mut clock = MockClock::new();
             let at = NaiveDate::from_ymd_opt(2026, 1, 2)
                 .unwrap()
                 .and_hms_opt(3, 4, 5)
                 .unwrap();
             clock.expect_now().return_const(at);
-            let providers = BTreeMap::from([(
-                CloudName::parse("fake").unwrap(),
-                Arc::new(self.provider) as Arc<dyn CloudProvider>,
-            )]);
-            Clouds::new(providers, &ports, Arc::new(clock))
+            let providers =
+                BTreeMap::from([(fake(), Arc::new(self.provider) as Arc<dyn CloudProvider>)]);
+            Clouds::new(
+                providers,
+                Arc::new(self.entities),
+                Arc::new(self.attributes),
+                Arc::new(clock),
+            )
         }
     }
 
@@ -425,62 +523,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn started_nodes_are_registered_as_virtual_servers() {
-        let mut f = Fixture::new();
-        f.provider.expect_create_node().returning(|_| Ok(node("3")));
-        f.attributes
-            .expect_find_entities()
-            .returning(|_, _| Ok(Paged::all(vec![])));
-        f.entities.expect_find().returning(|_| Ok(None));
-        f.entities
-            .expect_create()
-            .withf(|new| {
-                new[0].name.as_str() == "dummy-3"
-                    && new[0].driver == Driver::BasicVirtualServer
-                    && new[0]
-                        .attributes
-                        .iter()
-                        .any(|a| a.value == AttributeValue::String("uuid-3".into()))
-            })
-            .returning(|_| Ok(vec![vm(7, "dummy-3")]));
-        let (info, started) = f.build().start(Some("fake"), &new_node()).await.unwrap();
-        assert_eq!((info, started.name.as_str()), (INFO, "dummy-3"));
-    }
-
-    #[tokio::test]
-    async fn a_provider_failure_records_nothing() {
+    async fn a_node_that_cannot_be_recorded_is_destroyed_again() {
         let mut f = Fixture::new();
         f.provider
             .expect_create_node()
-            .returning(|_| Err(ProviderError::Failure("boom".into())));
-        f.entities.expect_create().never();
-        let err = f
-            .build()
-            .start(Some("fake"), &new_node())
-            .await
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            CloudError::Provider(ProviderError::Failure(_))
-        ));
-    }
-
-    #[tokio::test]
-    async fn a_node_that_cannot_be_recorded_is_destroyed_again() {
-        let mut f = Fixture::new();
-        f.provider.expect_create_node().returning(|_| Ok(node("3")));
+            .returning(|_, _| Ok(node("3")));
         let destroyed = Arc::new(Mutex::new(Vec::new()));
         let seen = destroyed.clone();
         f.provider.expect_destroy_node().returning(move |id| {
-            seen.lock().unwrap().push(id.to_owned());
+            seen.lock().unwrap().push(id.to_string());
             Ok(())
         });
         f.attributes
             .expect_find_entities()
-            .returning(|_, _| Err(StoreError::Unavailable("down".into())));
+            .returning(|_, _| Err(StoreError::unavailable(std::fmt::Error)));
+        let new = NewNode {
+            name: "web".into(),
+            size: "1".into(),
+            image: "1".into(),
+            location: None,
+            key_name: None,
+            metadata: Default::default(),
+        };
         let err = f
             .build()
-            .start(Some("fake"), &new_node())
+            .create_and_record(&fake(), &new, &IdempotencyKey::new("k"))
             .await
             .unwrap_err();
         assert!(matches!(err, CloudError::Store(_)));
@@ -494,14 +561,13 @@ mod tests {
             .expect_list_nodes()
             .returning(|| Ok(vec![node("1")]));
         let clouds = f.build();
-        assert!(
-            matches!(clouds.nodes(Some("wrong")).await, Err(CloudError::UnknownCloud(c)) if c == "wrong")
-        );
-        assert!(
-            matches!(clouds.nodes(None).await, Err(CloudError::UnknownCloud(c)) if c == "default")
-        );
+        let wrong = CloudName::parse("wrong").unwrap();
+        assert!(matches!(
+            clouds.list(&wrong, Catalogue::Nodes).await,
+            Err(CloudError::UnknownCloud(c)) if c == "wrong"
+        ));
         let err = clouds
-            .assign(Some("fake"), &NodeRef::Id("9".into()), "ann", "web")
+            .assign(&fake(), &NodeRef::Id(NodeId::new("9")), "ann", "web")
             .await
             .unwrap_err();
         assert!(matches!(err, CloudError::NodeNotFound(n) if n == "9"));
@@ -513,7 +579,11 @@ mod tests {
         f.provider
             .expect_list_images()
             .returning(|| Err(ProviderError::Unsupported("images")));
-        let err = f.build().images(Some("fake")).await.unwrap_err();
+        let err = f
+            .build()
+            .list(&fake(), Catalogue::Images)
+            .await
+            .unwrap_err();
         assert!(matches!(
             err,
             CloudError::Provider(ProviderError::Unsupported("images"))
@@ -538,7 +608,7 @@ mod tests {
         f.attributes.expect_apply().returning(move |_, changes| {
             let mut attrs = store.lock().unwrap();
             if let Some(guard) = changes.guard {
-                (guard.0)(&attrs).map_err(StoreError::Conflict)?;
+                (guard.0)(&attrs).map_err(StoreError::Refused)?;
             }
             let sets_user = changes
                 .set
@@ -551,23 +621,18 @@ mod tests {
         });
         let clouds = f.build();
         let first = clouds
-            .assign(
-                Some("fake"),
-                &NodeRef::Hostname("dummy-1".into()),
-                "ann",
-                "web",
-            )
+            .assign(&fake(), &NodeRef::Hostname("dummy-1".into()), "ann", "web")
             .await
             .unwrap();
-        assert_eq!(first.node_id, "1");
+        assert_eq!(first.node_id, NodeId::new("1"));
         let again = clouds
-            .assign(Some("fake"), &NodeRef::Id("1".into()), "bob", "db")
+            .assign(&fake(), &NodeRef::Id(NodeId::new("1")), "bob", "db")
             .await
             .unwrap_err();
         assert!(matches!(again, CloudError::AlreadyAssigned { user, .. } if user == "ann"));
         assert!(
             clouds
-                .release(Some("fake"), &NodeRef::Id("1".into()))
+                .release(&fake(), &NodeRef::Id(NodeId::new("1")))
                 .await
                 .is_ok()
         );
@@ -581,76 +646,37 @@ mod tests {
             .returning(|| Ok(vec![node("2")]));
         f.attributes
             .expect_find_entities()
-            .returning(|_, _| Ok(Paged::all(vec![])));
-        f.attributes.expect_apply().never();
-        let err = f
-            .build()
-            .release(Some("fake"), &NodeRef::Id("2".into()))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, CloudError::NotAssigned(n) if n == "2"));
-
-        let mut g = Fixture::new();
-        g.provider
-            .expect_list_nodes()
-            .returning(|| Ok(vec![node("2")]));
-        g.attributes
-            .expect_find_entities()
             .returning(|_, _| Ok(Paged::all(vec![vm(5, "dummy-2")])));
-        g.attributes
+        f.attributes
             .expect_list()
             .returning(|_| Ok(cloud_attrs("fake", None)));
-        g.attributes.expect_apply().returning(|_, changes| {
+        f.attributes.expect_apply().returning(|_, changes| {
             let guard = changes.guard.expect("a release is guarded");
-            (guard.0)(&cloud_attrs("fake", None)).map_err(StoreError::Conflict)
+            (guard.0)(&cloud_attrs("fake", None)).map_err(StoreError::Refused)
         });
-        let err = g
+        let err = f
             .build()
-            .release(Some("fake"), &NodeRef::Id("2".into()))
+            .release(&fake(), &NodeRef::Id(NodeId::new("2")))
             .await
             .unwrap_err();
         assert!(matches!(err, CloudError::NotAssigned(n) if n == "2"));
-    }
-
-    #[tokio::test]
-    async fn stopping_marks_the_registered_entity_and_releases_it() {
-        let mut f = Fixture::new();
-        f.attributes
-            .expect_find_entities()
-            .returning(|_, _| Ok(Paged::all(vec![vm(5, "dummy-3")])));
-        f.attributes
-            .expect_list()
-            .returning(|_| Ok(cloud_attrs("fake", Some("ann"))));
-        f.provider.expect_destroy_node().returning(|_| Ok(()));
-        f.attributes
-            .expect_apply()
-            .withf(|id, changes| {
-                *id == EntityId(5)
-                    && changes.set[0].1 == AttributeValue::String("terminated".into())
-                    && changes.set[1]
-                        .0
-                        .subkey
-                        .as_ref()
-                        .is_some_and(|s| s.as_str() == "released_at")
-            })
-            .returning(|_, _| Ok(()));
-        f.build().stop(Some("fake"), "3").await.unwrap();
     }
 
     #[tokio::test]
     async fn a_failed_destroy_writes_nothing() {
         let mut f = Fixture::new();
-        f.attributes
-            .expect_find_entities()
-            .returning(|_, _| Ok(Paged::all(vec![])));
         f.provider.expect_destroy_node().returning(|id| {
             Err(ProviderError::NotFound {
                 kind: "node",
-                id: id.to_owned(),
+                id: id.to_string(),
             })
         });
         f.attributes.expect_apply().never();
-        let err = f.build().stop(Some("fake"), "9").await.unwrap_err();
+        let err = f
+            .build()
+            .destroy_and_mark(&fake(), &NodeId::new("9"), false)
+            .await
+            .unwrap_err();
         assert!(matches!(
             err,
             CloudError::Provider(ProviderError::NotFound { .. })

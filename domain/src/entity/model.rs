@@ -133,7 +133,9 @@ impl EntityDetails {
             .attributes
             .iter()
             .filter_map(|a| match (&a.value, &a.subkey) {
-                (AttributeValue::Int(stored), None) if a.key.as_str() == "ip" => {
+                (AttributeValue::Int(stored), None)
+                    if a.key.as_str() == crate::resource_manager::IP_KEY =>
+                {
                     crate::resource_manager::ip_from_stored(*stored).map(|ip| ip.to_string())
                 }
                 _ => None,
@@ -143,7 +145,8 @@ impl EntityDetails {
             .iter()
             .filter_map(|a| match (&a.value, &a.subkey) {
                 (AttributeValue::String(ip), Some(subkey))
-                    if a.key.as_str() == "cloud" && subkey.as_str() == "ip" =>
+                    if a.key.as_str() == crate::node_record::CLOUD
+                        && subkey.as_str() == crate::node_record::ADDRESS =>
                 {
                     Some(ip.clone())
                 }

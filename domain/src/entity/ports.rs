@@ -42,7 +42,7 @@ pub trait EntityRepository: Send + Sync {
     /// Creates all the entities with their attributes in one transaction.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] when a name is taken (nothing is written),
+    /// [`StoreError::NameTaken`] when a name is taken (nothing is written),
     /// [`StoreError::Unavailable`] when storage fails.
     async fn create(&self, entities: &[NewEntity]) -> Result<Vec<Entity>, StoreError>;
 

@@ -13,14 +13,14 @@ pub trait PoolRepository: Send + Sync {
     /// ([`check_insert`](super::check_insert)) against their current pools.
     ///
     /// # Errors
-    /// [`StoreError::Conflict`] with the broken rule (nothing is written),
+    /// [`StoreError::Refused`] with the broken [`MembershipRule`](super::MembershipRule) (nothing is written),
     /// [`StoreError::Unavailable`] when storage fails.
     async fn insert(&self, pool: &Entity, members: &[Entity]) -> Result<(), StoreError>;
 
     /// Takes the members out of the pool, in one transaction.
     ///
     /// # Errors
-    /// [`StoreError::NotFound`] when one is not in the pool (nothing is
+    /// [`StoreError::NotAMember`] when one is not in the pool (nothing is
     /// written), [`StoreError::Unavailable`] when storage fails.
     async fn remove(&self, pool: EntityId, members: &[EntityId]) -> Result<(), StoreError>;
 

@@ -1,6 +1,37 @@
 use crate::driver::Driver;
-use crate::entity::Entity;
-use crate::error::InventoryError;
+use crate::entity::{Entity, EntityName};
+
+/// A pool membership rule that an insertion would break.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MembershipRule {
+    /// A pool cannot hold itself.
+    #[error("\"{pool}\" cannot be inserted into itself")]
+    IntoItself { pool: EntityName },
+    /// An entity joins a pool once.
+    #[error("\"{device}\" is already in \"{pool}\"")]
+    AlreadyIn {
+        device: EntityName,
+        pool: EntityName,
+    },
+    /// An entity in an exclusive pool belongs to no other pool.
+    #[error("\"{device}\" is in the exclusive pool \"{pool}\"")]
+    HeldExclusively {
+        device: EntityName,
+        pool: EntityName,
+    },
+    /// An entity in other pools cannot join an exclusive pool.
+    #[error("\"{device}\" is in other pools and cannot join the exclusive pool \"{pool}\"")]
+    NotExclusive {
+        device: EntityName,
+        pool: EntityName,
+    },
+    /// An entity is in at most one unique pool.
+    #[error("\"{device}\" is in the unique pool \"{pool}\" already")]
+    InUniquePool {
+        device: EntityName,
+        pool: EntityName,
+    },
+}
 
 /// Checks that `device` may join `pool`, given the pools that hold it now.
 ///
@@ -9,41 +40,43 @@ use crate::error::InventoryError;
 /// `unique_pool`.
 ///
 /// # Errors
-/// [`InventoryError::Membership`] naming the broken rule.
+/// The [`MembershipRule`] the insertion would break.
 pub fn check_insert(
     pool: &Entity,
     device: &Entity,
     current: &[Entity],
-) -> Result<(), InventoryError> {
-    let broken = |why: String| Err(InventoryError::Membership(why));
+) -> Result<(), MembershipRule> {
+    let device_name = || device.name.clone();
     if pool.id == device.id {
-        return broken(format!("\"{}\" cannot be inserted into itself", pool.name));
+        return Err(MembershipRule::IntoItself {
+            pool: pool.name.clone(),
+        });
     }
     if current.iter().any(|p| p.id == pool.id) {
-        return broken(format!(
-            "\"{}\" is already in \"{}\"",
-            device.name, pool.name
-        ));
+        return Err(MembershipRule::AlreadyIn {
+            device: device_name(),
+            pool: pool.name.clone(),
+        });
     }
     if let Some(exclusive) = current.iter().find(|p| p.driver == Driver::ExclusivePool) {
-        return broken(format!(
-            "\"{}\" is in the exclusive pool \"{}\"",
-            device.name, exclusive.name
-        ));
+        return Err(MembershipRule::HeldExclusively {
+            device: device_name(),
+            pool: exclusive.name.clone(),
+        });
     }
     if pool.driver == Driver::ExclusivePool && !current.is_empty() {
-        return broken(format!(
-            "\"{}\" is in other pools and cannot join the exclusive pool \"{}\"",
-            device.name, pool.name
-        ));
+        return Err(MembershipRule::NotExclusive {
+            device: device_name(),
+            pool: pool.name.clone(),
+        });
     }
     if pool.driver == Driver::UniquePool
         && let Some(unique) = current.iter().find(|p| p.driver == Driver::UniquePool)
     {
-        return broken(format!(
-            "\"{}\" is in the unique pool \"{}\" already",
-            device.name, unique.name
-        ));
+        return Err(MembershipRule::InUniquePool {
+            device: device_name(),
+            pool: unique.name.clone(),
+        });
     }
     Ok(())
 }

@@ -65,8 +65,8 @@ pub enum AllocationError {
     #[error("{0}")]
     InvalidProperty(String),
     /// The entity to create exists already.
-    #[error("entity {0} already exists")]
-    NameTaken(String),
+    #[error("entity {name} already exists")]
+    NameTaken { driver: Driver, name: EntityName },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -95,7 +95,7 @@ impl Policy {
     /// The key under which allocations are recorded on the receiving entity.
     fn attribute_key(driver: Driver) -> &'static str {
         match driver {
-            Driver::IpManager => "ip",
+            Driver::IpManager => super::IP_KEY,
             Driver::SimpleNameManager | Driver::SimpleEntityNameManager => "simplename",
             _ => "resource",
         }

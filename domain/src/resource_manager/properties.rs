@@ -2,7 +2,7 @@ use std::net::Ipv4Addr;
 
 use crate::attribute::{AttributeKey, AttributeValue, NewAttribute, NumberSpec};
 use crate::driver::Driver;
-use crate::error::InventoryError;
+use crate::inventory::InventoryError;
 
 use super::ip::Network;
 

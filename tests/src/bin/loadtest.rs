@@ -23,7 +23,7 @@ use strato_adapters::Store;
 use strato_domain::attribute::{AttributeKey, AttributeValue, NewAttribute, NumberSpec};
 use strato_domain::driver::Driver;
 use strato_domain::entity::{EntityName, NewEntity};
-use strato_domain::service::Ports;
+use strato_domain::inventory::Ports;
 use strato_tests::{Db, TestDatabase};
 
 #[derive(Debug, Clone)]
@@ -299,7 +299,15 @@ async fn run(db: Db, o: &Options, port: u16) -> anyhow::Result<()> {
         let settings = database.settings();
         tokio::task::spawn_blocking(move || Store::open(&settings)).await??
     };
-    seed(&store.clone().ports(), o).await?;
+    let store = Arc::new(store);
+    let ports = Ports {
+        entities: store.clone(),
+        attributes: store.clone(),
+        pools: store.clone(),
+        resources: store.clone(),
+    };
+    seed(&ports, o).await?;
+    drop(ports);
     drop(store);
     if db == Db::Postgres {
         // Measure the steady state: statistics as autovacuum would leave them.

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use serde::Deserialize;
+use strato_adapters::DatabaseSettings;
 
 /// Everything strato reads at start-up.
 #[derive(Debug, Clone, Deserialize)]
@@ -13,15 +14,39 @@ use serde::Deserialize;
 pub struct Settings {
     /// HTTP server.
     pub server: ServerSettings,
-    /// Storage.
+    /// Storage (the adapter's own settings).
     pub database: DatabaseSettings,
     /// Logs.
     #[serde(default)]
     pub log: LogSettings,
+    /// Durable jobs and their workers.
+    pub jobs: JobSettings,
     /// Clouds by name (`[clouds.<name>]`); `default` answers when a request
-    /// names none.
+    /// names none. Without a `[clouds]` table there is one dummy cloud,
+    /// `default`; with one, exactly the clouds it lists.
     #[serde(default)]
-    pub clouds: BTreeMap<String, CloudSettings>,
+    clouds: Option<BTreeMap<String, CloudSettings>>,
+}
+
+/// `[jobs]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSettings {
+    /// Workers that run queued jobs in this process.
+    pub workers: usize,
+    /// Seconds a claim holds a job without a heartbeat; a job whose process
+    /// died is claimed again after this.
+    pub lease_seconds: u64,
+    /// Most attempts of a job before it is given up.
+    pub max_attempts: u32,
+    /// Milliseconds before the second attempt; doubled for each further one.
+    pub backoff_ms: u64,
+    /// Longest wait between attempts, in seconds.
+    pub max_backoff_seconds: u64,
+    /// Seconds between reconciliations of each cloud (also run at start-up).
+    pub reconcile_seconds: u64,
+    /// Milliseconds an idle worker waits before it looks for jobs again.
+    pub poll_ms: u64,
 }
 
 /// `[clouds.<name>]`: the provider type and its own settings.
@@ -49,18 +74,11 @@ pub struct ServerSettings {
     /// Worker threads (default: one per core).
     #[serde(default)]
     pub workers: Option<usize>,
-}
-
-/// `[database]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DatabaseSettings {
-    /// `sqlite://PATH` or `postgres://USER@HOST:PORT/DB`.
-    pub url: String,
-    /// Most connections the pool opens.
-    pub max_connections: u32,
-    /// Seconds to wait for a free connection (and, on SQLite, for a lock).
-    pub timeout_seconds: u64,
+    /// Seconds a client may take to send a request body; slower ones get 408.
+    pub body_timeout_seconds: u64,
+    /// Seconds that SIGTERM or SIGINT leaves in-flight requests and running
+    /// jobs to finish before the process exits.
+    pub shutdown_grace_seconds: u64,
 }
 
 /// `[log]`.
@@ -112,6 +130,8 @@ const DEFAULTS: &str = r#"
 [server]
 listen = "127.0.0.1:8080"
 max_body_bytes = 1048576
+body_timeout_seconds = 30
+shutdown_grace_seconds = 30
 
 [database]
 url = "sqlite://strato.db"
@@ -122,8 +142,14 @@ timeout_seconds = 5
 format = "human"
 level = "info"
 
-[clouds.default]
-type = "dummy"
+[jobs]
+workers = 4
+lease_seconds = 30
+max_attempts = 5
+backoff_ms = 500
+max_backoff_seconds = 300
+reconcile_seconds = 60
+poll_ms = 500
 "#;
 
 impl Settings {
@@ -153,9 +179,38 @@ impl Settings {
             .checked()
     }
 
+    /// The clouds to build, by name: those of the `[clouds]` table, or one
+    /// dummy cloud named `default` when there is none.
+    pub fn clouds(&self) -> BTreeMap<String, CloudSettings> {
+        self.clouds.clone().unwrap_or_else(|| {
+            BTreeMap::from([(
+                "default".to_owned(),
+                CloudSettings {
+                    kind: "dummy".to_owned(),
+                    options: BTreeMap::new(),
+                },
+            )])
+        })
+    }
+
+    /// Replaces the clouds (as a `[clouds]` table would).
+    pub fn set_clouds(&mut self, clouds: BTreeMap<String, CloudSettings>) {
+        self.clouds = Some(clouds);
+    }
+
     fn checked(self) -> Result<Self, SettingsError> {
         if self.server.workers == Some(0) {
             return Err(SettingsError("server.workers must be at least 1".into()));
+        }
+        if self.jobs.lease_seconds == 0 || self.jobs.max_attempts == 0 || self.jobs.poll_ms == 0 {
+            return Err(SettingsError(
+                "jobs.lease_seconds, jobs.max_attempts and jobs.poll_ms must be at least 1".into(),
+            ));
+        }
+        if self.jobs.reconcile_seconds == 0 {
+            return Err(SettingsError(
+                "jobs.reconcile_seconds must be at least 1".into(),
+            ));
         }
         if self.database.max_connections == 0 {
             return Err(SettingsError(
@@ -192,7 +247,8 @@ mod tests {
         let settings = Settings::load(None).unwrap();
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.database.url, "sqlite://strato.db");
-        assert_eq!(settings.clouds["default"].kind, "dummy");
+        assert_eq!(settings.clouds()["default"].kind, "dummy");
+        assert_eq!(settings.jobs.workers, 4);
     }
 
     #[test]
@@ -206,9 +262,10 @@ mod tests {
         )
         .unwrap();
         let settings = Settings::load(Some(&file)).unwrap();
-        assert_eq!(settings.clouds.len(), 2);
+        // A [clouds] table lists exactly the clouds there are.
+        assert_eq!(settings.clouds().len(), 1);
         assert_eq!(
-            settings.clouds["fake_driver"].options["latency_ms"],
+            settings.clouds()["fake_driver"].options["latency_ms"],
             serde_json::json!(5)
         );
     }

@@ -5,7 +5,7 @@ use crate::attribute::{
 };
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityName};
-use crate::error::InventoryError;
+use crate::inventory::InventoryError;
 
 /// An attribute as a client asks to write it, before its value is typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -137,7 +137,7 @@ impl Inventory {
 mod tests {
     use super::*;
     use crate::entity::EntityId;
-    use crate::service::test_support::{Mocks, entity, name};
+    use crate::inventory::test_support::{Mocks, entity, name};
 
     fn input(key: &str, value: &str, datatype: Option<Datatype>) -> AttributeInput {
         AttributeInput {

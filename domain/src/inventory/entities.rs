@@ -1,7 +1,8 @@
 use super::Inventory;
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityDetails, EntityName, NewEntity};
-use crate::error::{InventoryError, StoreError};
+use crate::error::StoreError;
+use crate::inventory::InventoryError;
 use crate::page::{PageRequest, Paged};
 use crate::resource_manager::properties_for;
 
@@ -64,7 +65,7 @@ impl Inventory {
                 }
             }
             let created = match self.ports.entities.create(&missing).await {
-                Err(StoreError::Conflict(_)) => continue,
+                Err(StoreError::NameTaken(_)) => continue,
                 other => other?,
             };
             let entities = names
@@ -83,9 +84,7 @@ impl Inventory {
                 .collect();
             return Ok(CreateOutcome { entities, existing });
         }
-        Err(InventoryError::Store(StoreError::Conflict(
-            "entities were created concurrently; try again".into(),
-        )))
+        Err(InventoryError::Store(StoreError::Concurrent))
     }
 
     /// Deletes an entity, checking its driver.
@@ -155,7 +154,7 @@ impl Inventory {
                 .insert(&pool, &members)
                 .await
                 .map_err(|e| match e {
-                    StoreError::Conflict(rule) => InventoryError::Membership(rule),
+                    StoreError::Refused(rule) => InventoryError::Membership(rule.to_string()),
                     other => other.into(),
                 })?,
             PoolAction::Remove => {
@@ -175,7 +174,7 @@ impl Inventory {
                     .remove(pool.id, &ids)
                     .await
                     .map_err(|e| match e {
-                        StoreError::NotFound(_) => InventoryError::Membership(format!(
+                        StoreError::NotAMember => InventoryError::Membership(format!(
                             "the members of \"{}\" changed meanwhile; try again",
                             pool.name
                         )),
@@ -192,7 +191,8 @@ mod tests {
     use mockall::predicate::eq;
 
     use super::*;
-    use crate::service::test_support::{Mocks, entity, name};
+    use crate::inventory::test_support::{Mocks, entity, name};
+    use crate::pool::MembershipRule;
 
     #[tokio::test]
     async fn create_skips_existing_names_and_reports_them() {
@@ -237,8 +237,12 @@ mod tests {
     async fn a_broken_membership_rule_is_a_membership_error() {
         let mut mocks = pool_and_server();
         mocks.pools.expect_insert().returning(|_, _| {
-            Err(StoreError::Conflict(
-                "\"server1\" is already in \"pool1\"".into(),
+            Err(StoreError::Refused(
+                MembershipRule::AlreadyIn {
+                    device: name("server1"),
+                    pool: name("pool1"),
+                }
+                .into(),
             ))
         });
         let err = mocks

@@ -2,6 +2,7 @@
 
 mod attributes;
 mod entities;
+mod error;
 mod queries;
 mod resources;
 
@@ -10,12 +11,12 @@ use std::sync::Arc;
 use crate::attribute::AttributeRepository;
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityDetails, EntityName, EntityRepository};
-use crate::error::InventoryError;
 use crate::pool::PoolRepository;
 use crate::resource_manager::ResourceRepository;
 
 pub use attributes::AttributeInput;
 pub use entities::{CreateOutcome, PoolAction};
+pub use error::InventoryError;
 pub use queries::PoolQuery;
 pub use resources::AllocationRequest;
 
@@ -177,7 +178,7 @@ pub(crate) mod test_support {
 mod tests {
     use super::test_support::{Mocks, entity, name};
     use crate::driver::Driver;
-    use crate::error::InventoryError;
+    use crate::inventory::InventoryError;
 
     #[tokio::test]
     async fn get_checks_the_driver() {

@@ -1,7 +1,8 @@
 use super::Inventory;
 use crate::driver::Driver;
 use crate::entity::{Entity, EntityDetails, EntityName, NewEntity};
-use crate::error::{InventoryError, StoreError};
+use crate::error::StoreError;
+use crate::inventory::InventoryError;
 use crate::page::{PageRequest, Paged};
 use crate::resource_manager::{
     Allocated, AllocationError, AllocationTarget, Policy, properties_for,
@@ -58,8 +59,8 @@ impl Inventory {
             Ok(mut created) => created
                 .pop()
                 .ok_or_else(|| InventoryError::EntityNotFound(name.to_string()))?,
-            Err(StoreError::Conflict(_)) => {
-                return Err(InventoryError::AlreadyExists(format!("/{driver}/{name}")));
+            Err(StoreError::NameTaken(name)) => {
+                return Err(InventoryError::AlreadyExists { driver, name });
             }
             Err(other) => return Err(other.into()),
         };
@@ -135,7 +136,7 @@ impl Inventory {
                 });
             }
         };
-        let label = manager.path();
+        let label = manager.clone();
         let policy = Policy::new(manager.clone(), resource);
         self.ports
             .resources
@@ -149,7 +150,9 @@ impl Inventory {
                 },
                 AllocationError::InvalidResource(why) => InventoryError::InvalidResource(why),
                 AllocationError::InvalidProperty(why) => InventoryError::InvalidProperty(why),
-                AllocationError::NameTaken(path) => InventoryError::AlreadyExists(path),
+                AllocationError::NameTaken { driver, name } => {
+                    InventoryError::AlreadyExists { driver, name }
+                }
                 AllocationError::Store(store) => store.into(),
             })
     }
@@ -174,10 +177,7 @@ impl Inventory {
             .deallocate(manager.id, thing.id, resource)
             .await?;
         if released == 0 {
-            return Err(InventoryError::NotAllocated {
-                manager: manager.path(),
-                thing: thing.path(),
-            });
+            return Err(InventoryError::NotAllocated { manager, thing });
         }
         Ok(())
     }
@@ -197,8 +197,8 @@ fn manager_driver(driver: Driver) -> Result<Driver, InventoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inventory::test_support::{Mocks, entity, name};
     use crate::resource_manager::{Choice, ManagerState};
-    use crate::service::test_support::{Mocks, entity, name};
 
     #[tokio::test]
     async fn allocation_uses_the_manager_policy_inside_the_port() {
@@ -268,7 +268,7 @@ mod tests {
             )
             .await
             .unwrap_err();
-        assert!(matches!(err, InventoryError::Exhausted(m) if m == "/ipmanager/ipman"));
+        assert!(matches!(err, InventoryError::Exhausted(m) if m.path() == "/ipmanager/ipman"));
     }
 
     #[tokio::test]
@@ -313,14 +313,14 @@ mod tests {
         mocks
             .entities
             .expect_create()
-            .returning(|_| Err(StoreError::Conflict("taken".into())));
+            .returning(|_| Err(StoreError::NameTaken(name("zmanager"))));
         let err = mocks
             .build()
             .create_manager(Driver::SimpleNameManager, &name("zmanager"), &[])
             .await
             .unwrap_err();
         assert!(
-            matches!(err, InventoryError::AlreadyExists(p) if p == "/simplenamemanager/zmanager")
+            matches!(err, InventoryError::AlreadyExists { driver: Driver::SimpleNameManager, name } if name.as_str() == "zmanager")
         );
     }
 

@@ -4,7 +4,7 @@ use super::Inventory;
 use crate::attribute::AttributeQuery;
 use crate::driver::{Driver, DriverType};
 use crate::entity::{Entity, EntityId, EntityName};
-use crate::error::InventoryError;
+use crate::inventory::InventoryError;
 use crate::page::{PageRequest, Paged};
 use crate::pool::Member;
 
@@ -31,6 +31,11 @@ impl Inventory {
         query: &AttributeQuery,
         page: Option<PageRequest>,
     ) -> Result<Paged<Entity>, InventoryError> {
+        // No stored value holds a NUL character (values refuse it), and
+        // databases differ in what they make of one in a query.
+        if query.value.as_deref().is_some_and(|v| v.contains('\0')) {
+            return Ok(Paged::from_list(Vec::new(), page));
+        }
         Ok(self.ports.attributes.find_entities(query, page).await?)
     }
 
@@ -102,7 +107,7 @@ impl Inventory {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::test_support::{Mocks, entity, name};
+    use crate::inventory::test_support::{Mocks, entity, name};
 
     fn query(pools: &[&str], children: bool) -> PoolQuery {
         PoolQuery {

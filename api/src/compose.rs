@@ -1,0 +1,115 @@
+//! The composition root: turns settings into storage, providers, domain
+//! services and background workers, and builds the server from them. The
+//! binary and the end-to-end tests both build strato through [`build`]; this
+//! module (with its `settings`) is the only one that names the adapters and
+//! the providers.
+
+pub mod settings;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use strato_adapters::Store;
+use strato_domain::Inventory;
+use strato_domain::clock::SystemClock;
+use strato_domain::cloud::{CloudName, CloudProvider, CloudSpec, Clouds, ProviderFactory};
+use strato_domain::job::{Jobs, RetryPolicy, WorkerId};
+use strato_providers::Factory;
+
+pub use crate::startup::Signals;
+use crate::startup::{Application, Services};
+use crate::workers::Workers;
+use settings::{JobSettings, Settings};
+
+/// Opens the database (migrating it), builds the clouds, the services and
+/// the job workers, and binds the server.
+///
+/// # Errors
+/// When a cloud's settings are wrong, the database cannot be opened or
+/// migrated, or the address cannot be bound.
+pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Application> {
+    let providers = clouds(settings)?;
+    let database = settings.database.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&database))
+        .await
+        .context("the database task stopped")?
+        .context("cannot open the database")?;
+    let store = Arc::new(store);
+    let clock = Arc::new(SystemClock);
+    let inventory = Inventory::new(strato_domain::inventory::Ports {
+        entities: store.clone(),
+        attributes: store.clone(),
+        pools: store.clone(),
+        resources: store.clone(),
+    });
+    let clouds = Clouds::new(providers, store.clone(), store.clone(), clock.clone());
+    let jobs = Jobs::new(
+        store.clone(),
+        clouds.clone(),
+        clock,
+        retry_policy(&settings.jobs),
+        worker_id(),
+    );
+    let workers = Workers::new(
+        jobs.clone(),
+        &settings.jobs,
+        clouds.names().cloned().collect(),
+    );
+    let services = Services {
+        inventory,
+        clouds,
+        jobs,
+        health: vec![store],
+    };
+    Application::build(&settings.server, services, workers, signals)
+        .with_context(|| format!("cannot serve on {}", settings.server.listen))
+}
+
+/// Runs the migrations alone.
+///
+/// # Errors
+/// When the database cannot be opened or a migration fails.
+pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    Store::open(&settings.database).context("migration failed")?;
+    Ok(())
+}
+
+/// The providers of the configured clouds, built by the provider factory.
+fn clouds(settings: &Settings) -> anyhow::Result<BTreeMap<CloudName, Arc<dyn CloudProvider>>> {
+    let mut providers = BTreeMap::new();
+    for (name, cloud) in settings.clouds() {
+        let cloud_name =
+            CloudName::parse(&name).with_context(|| format!("bad setting clouds.{name}"))?;
+        let spec = CloudSpec {
+            kind: cloud.kind.clone(),
+            settings: cloud.options.clone().into_iter().collect(),
+        };
+        let provider = Factory
+            .build(&spec)
+            .with_context(|| format!("bad setting clouds.{name}"))?;
+        providers.insert(cloud_name, provider);
+    }
+    Ok(providers)
+}
+
+fn retry_policy(settings: &JobSettings) -> RetryPolicy {
+    let millis = |ms: u64| chrono::TimeDelta::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX));
+    RetryPolicy {
+        max_attempts: settings.max_attempts,
+        backoff: millis(settings.backoff_ms),
+        max_backoff: millis(settings.max_backoff_seconds.saturating_mul(1000)),
+        lease: millis(settings.lease_seconds.saturating_mul(1000)),
+    }
+}
+
+/// This process's name as a job owner: host, process id and a random part,
+/// so that a restarted process never takes over its predecessor's leases.
+fn worker_id() -> WorkerId {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "strato".to_owned());
+    WorkerId::new(format!(
+        "{host}/{}/{:08x}",
+        std::process::id(),
+        fastrand::u32(..)
+    ))
+}
