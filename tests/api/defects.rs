@@ -167,6 +167,7 @@ async fn nul_in_cloud_parameters_is_refused_and_records_nothing(db: Db) {
     );
     let nodes = app.get("/api/v1/nodes/fake_driver").await.json();
     assert_eq!(nodes["nodes"].as_array().map(Vec::len), Some(2), "{nodes}");
+    app.stop().await;
 }
 
 /// A value of about `len` bytes: letters and digits, with a three-byte
@@ -251,6 +252,8 @@ async fn long_attribute_values_are_stored_and_found(db: Db) {
     store_and_find(&capped, "kib60", 60 * 1024, None).await;
     store_and_find(&roomy, "kb100", 100_000, Some(500)).await;
     store_and_find(&roomy, "kib900", 900 * 1024, Some(5000)).await;
+    roomy.stop().await;
+    capped.stop().await;
 }
 
 /// Sends the head of a request that announces 100 bytes of body, and 10 of
@@ -378,6 +381,7 @@ async fn unfinished_bodies_get_408_in_their_family_format(db: Db) {
     assert_json(&app.get("/entity/basicvirtualserver").await, 200, json!([]));
     let nodes = app.get("/api/v1/nodes").await.json();
     assert_eq!(nodes["nodes"].as_array().map(Vec::len), Some(2), "{nodes}");
+    app.stop().await;
 }
 
 async fn exhausted_attribute_numbers_say_so(db: Db) {
@@ -413,6 +417,7 @@ async fn exhausted_attribute_numbers_say_so(db: Db) {
         assert!(!message.contains("concurrent"), "{message:?}");
     }
     assert_json(&app.get("/attribute/testserver1").await, 200, before);
+    app.stop().await;
 }
 
 async fn wrong_methods_and_paths_answer_in_their_family_format(db: Db) {
@@ -449,4 +454,5 @@ async fn wrong_methods_and_paths_answer_in_their_family_format(db: Db) {
         let reply = app.request(method, path).await;
         clusto_error(&reply, status);
     }
+    app.stop().await;
 }
