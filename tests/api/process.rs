@@ -160,7 +160,7 @@ impl StratoProcess {
             .append(true)
             .open(&config.log)
             .expect("the log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_strato"))
+        let child = Command::new(env!("CARGO_BIN_EXE_strato-process"))
             .arg("serve")
             .arg("--config")
             .arg(&config.path)
