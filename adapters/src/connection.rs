@@ -1,5 +1,5 @@
 //! Connections: the two backends behind one diesel connection type, the pool
-//! that opens them, migrations, and write transactions.
+//! that opens them, migrations, and PostgreSQL's write transactions.
 
 use std::time::Duration;
 
@@ -50,8 +50,9 @@ impl Backend {
     }
 }
 
-/// Opens connections for the r2d2 pool.
-#[derive(Debug)]
+/// Opens connections: the r2d2 pool's, and on SQLite the writer's and the
+/// checkpointer's.
+#[derive(Debug, Clone)]
 pub(crate) struct Manager {
     pub(crate) url: String,
     pub(crate) backend: Backend,
@@ -59,7 +60,8 @@ pub(crate) struct Manager {
 }
 
 impl Manager {
-    fn open(&self) -> Result<DbConnection, ConnectionError> {
+    /// Opens a connection with the per-connection settings.
+    pub(crate) fn open(&self) -> Result<DbConnection, ConnectionError> {
         match self.backend {
             Backend::Postgres => {
                 let mut conn = PgConnection::establish(&self.url)?;
@@ -148,28 +150,43 @@ impl r2d2::ManageConnection for Manager {
 const MIGRATION_LOCK: i64 = 0x7374_7261_746f;
 
 /// Runs the embedded migrations that have not run yet.
-pub(crate) fn migrate(conn: &mut DbConnection) -> Result<(), SetupError> {
+pub(crate) fn migrate(conn: &mut DbConnection) -> Result<Vec<String>, SetupError> {
     let failed = |e: &dyn std::fmt::Display| SetupError::Migrate(e.to_string());
+    let names = |done: Vec<diesel::migration::MigrationVersion<'_>>| {
+        done.iter().map(ToString::to_string).collect::<Vec<_>>()
+    };
     match conn {
         DbConnection::Pg(pg) => {
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
                 .map_err(|e| failed(&e))?;
-            let done = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            let done = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(names);
             let unlocked =
                 pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
-            done.map_err(|e| failed(&e))?;
-            unlocked.map_err(|e| failed(&e))
+            let done = done.map_err(|e| failed(&e))?;
+            unlocked.map_err(|e| failed(&e))?;
+            Ok(done)
         }
         DbConnection::Sqlite(lite) => lite
             .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|_| ())
+            .map(names)
             .map_err(|e| failed(&e)),
     }
 }
 
-/// Runs `work` in a transaction that writes. On SQLite the transaction takes
-/// the write lock at once (`BEGIN IMMEDIATE`), so a transaction that reads
-/// before it writes never fails on a lock upgrade.
+/// Whether some embedded migration has not run on this database.
+pub(crate) fn migrations_pending(conn: &mut DbConnection) -> Result<bool, StoreError> {
+    let pending = match conn {
+        DbConnection::Pg(pg) => pg.has_pending_migration(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(lite) => lite.has_pending_migration(SQLITE_MIGRATIONS),
+    };
+    pending.map_err(StoreError::Unavailable)
+}
+
+/// Runs `work` in a transaction that writes: one per request on PostgreSQL.
+/// (SQLite's writes go through the writer, which commits many requests'
+/// work at once; see `writer`.) On SQLite the transaction takes the write
+/// lock at once (`BEGIN IMMEDIATE`), so a transaction that reads before it
+/// writes never fails on a lock upgrade.
 pub(crate) fn write_tx<T, E>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,

@@ -1,7 +1,8 @@
 //! strato's storage adapter: one diesel implementation of the domain's
 //! storage ports (the repositories, the job queue, the health check) for
 //! SQLite and PostgreSQL, chosen by the database URL's scheme, over an r2d2
-//! pool, with blocking work on the runtime's blocking pool.
+//! pool, with blocking work on the runtime's blocking pool (and, on SQLite,
+//! writes on one writer thread that commits many requests' work at once).
 //!
 //! Nothing from diesel or r2d2 leaves this crate: errors are mapped to the
 //! domain's `StoreError` at the boundary. It knows nothing of HTTP, of
@@ -10,6 +11,7 @@
 //! `tables` holds the SQL, one module per table; `repositories` implements
 //! the ports on [`Store`], one module per port, by composing it.
 
+mod checkpoint;
 mod connection;
 mod error;
 mod repositories;
@@ -18,8 +20,9 @@ mod schema;
 mod settings;
 mod store;
 mod tables;
+mod writer;
 
 pub use connection::Backend;
 pub use error::SetupError;
 pub use settings::DatabaseSettings;
-pub use store::Store;
+pub use store::{PoolState, Store};

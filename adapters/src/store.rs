@@ -1,6 +1,7 @@
 //! The store: the connection pool, and where its blocking work runs.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use strato_domain::StoreError;
@@ -8,6 +9,7 @@ use strato_domain::StoreError;
 use crate::connection::{Backend, DbConnection, Manager, migrate, write_tx};
 use crate::error::SetupError;
 use crate::settings::DatabaseSettings;
+use crate::writer::Writer;
 
 /// The storage adapter: implements every storage port of the domain (the
 /// repositories, the job queue, the health check). Callers share it as an
@@ -16,9 +18,25 @@ use crate::settings::DatabaseSettings;
 pub struct Store {
     pool: r2d2::Pool<Manager>,
     backend: Backend,
-    /// On SQLite, writers queue here instead of in SQLite's busy handler,
-    /// which sleeps and makes the slowest writes very slow.
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// On SQLite, the one connection that writes: writes queue for it
+    /// instead of in SQLite's busy handler (which sleeps), and share its
+    /// commits. It stops when the last clone of the store is dropped.
+    writer: Option<Arc<Writer>>,
+    /// The migrations this store applied when it opened.
+    applied: Arc<Vec<String>>,
+    /// How many times work waited for a pooled connection.
+    waits: Arc<AtomicU64>,
+}
+
+/// The connection pool at a glance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections open.
+    pub connections: u32,
+    /// Connections in use.
+    pub in_use: u32,
+    /// How many times work found no idle connection and waited, so far.
+    pub waits: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -36,9 +54,15 @@ impl Store {
     /// [`SetupError`] when the URL is unsupported, the database cannot be
     /// reached, or a migration fails.
     pub fn open(settings: &DatabaseSettings) -> Result<Self, SetupError> {
-        let store = Self::connect(settings)?;
-        store.migrate()?;
+        let mut store = Self::connect(settings)?;
+        store.applied = Arc::new(store.migrate()?);
         Ok(store)
+    }
+
+    /// The migrations this store applied when it opened (none when the
+    /// database was up to date).
+    pub fn applied_migrations(&self) -> &[String] {
+        &self.applied
     }
 
     /// Opens the pool without migrating.
@@ -53,19 +77,31 @@ impl Store {
             backend,
             busy_timeout: timeout,
         };
+        let writer = match backend {
+            Backend::Sqlite => Some(Arc::new(Writer::start(manager.clone())?)),
+            Backend::Postgres => None,
+        };
+        // PostgreSQL connections are dear to open (a backend process, then
+        // the prepared statements and their plans again): keep them all.
+        // SQLite's are cheap, and the writer holds its own.
+        let (min_idle, idle_timeout) = match backend {
+            Backend::Postgres => (None, None),
+            Backend::Sqlite => (Some(1), Some(Duration::from_secs(600))),
+        };
         let pool = r2d2::Pool::builder()
             .max_size(settings.max_connections.max(1))
-            .min_idle(Some(1))
+            .min_idle(min_idle)
+            .idle_timeout(idle_timeout)
             .connection_timeout(timeout)
             .test_on_check_out(false)
             .build(manager)
             .map_err(|e| SetupError::Connect(e.to_string()))?;
-        let write_gate =
-            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Self {
             pool,
             backend,
-            write_gate,
+            writer,
+            applied: Arc::new(Vec::new()),
+            waits: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -73,7 +109,7 @@ impl Store {
     ///
     /// # Errors
     /// [`SetupError::Migrate`] when one fails.
-    pub fn migrate(&self) -> Result<(), SetupError> {
+    pub fn migrate(&self) -> Result<Vec<String>, SetupError> {
         let mut conn = self
             .pool
             .get()
@@ -81,8 +117,11 @@ impl Store {
         migrate(&mut conn.db)
     }
 
-    /// Runs blocking work in one write transaction (see [`write_tx`]), after
-    /// the writers queued before it on SQLite.
+    /// Runs blocking work atomically, and answers once it is committed (or
+    /// with its error, having changed nothing). On SQLite the writer runs it
+    /// in a savepoint of a transaction it shares with other requests; on
+    /// PostgreSQL it is a transaction of its own on the blocking pool (see
+    /// [`write_tx`]).
     pub(crate) async fn write<T, E>(
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
@@ -91,11 +130,10 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
-        let _turn = match &self.write_gate {
-            Some(gate) => Some(gate.lock().await),
-            None => None,
-        };
-        self.run(move |conn| write_tx(conn, work)).await
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.run(move |conn| write_tx(conn, work)).await,
+        }
     }
 
     /// Runs blocking database work on the blocking pool, inside the caller's
@@ -109,6 +147,9 @@ impl Store {
         E: From<StoreError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        if pool.state().idle_connections == 0 {
+            self.waits.fetch_add(1, Ordering::Relaxed);
+        }
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             span.in_scope(|| {
@@ -120,5 +161,17 @@ impl Store {
         })
         .await
         .map_err(|e| E::from(StoreError::unavailable(e)))?
+    }
+}
+
+impl Store {
+    /// The connection pool now.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            connections: state.connections,
+            in_use: state.connections.saturating_sub(state.idle_connections),
+            waits: self.waits.load(Ordering::Relaxed),
+        }
     }
 }

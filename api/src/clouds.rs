@@ -3,6 +3,7 @@
 //! `/api/v1`, with the `status: ok` / `status: error` envelope. Starts and
 //! stops run as durable jobs that the request waits for.
 
+mod api_doc;
 mod dto;
 mod envelope;
 mod params;
@@ -10,8 +11,10 @@ mod params;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use strato_domain::cloud::{Catalogue, CloudError, CloudName, Clouds, NewNode, NodeId, NodeRef};
-use strato_domain::job::Jobs;
+use strato_domain::job::{JobKind, Jobs};
+use tracing::Instrument;
 
+pub(crate) use api_doc::part as api_doc;
 use dto::{AssignmentBody, ListingBody, NodeBody, ResultBody, StartedBody};
 pub(crate) use envelope::CloudApiError;
 use envelope::ok;
@@ -82,15 +85,24 @@ async fn list(path: web::Path<CloudPath>, clouds: web::Data<Clouds>, what: Catal
     Ok(ok(ListingBody::new(info, listing)))
 }
 
-/// Runs a job-backed use case on its own task, so that a client that hangs
-/// up does not cut the job short.
+/// Runs a job-backed use case on its own task (in the request's span), so
+/// that a client that hangs up does not cut the job short; counts the job's
+/// outcome.
 async fn detached<T: 'static>(
+    kind: JobKind,
     work: impl Future<Output = Result<T, CloudError>> + 'static,
 ) -> Result<T, CloudApiError> {
-    actix_web::rt::spawn(work)
+    let started = std::time::Instant::now();
+    let result = actix_web::rt::spawn(work.instrument(tracing::Span::current()))
         .await
-        .map_err(|_| CloudApiError::internal())?
-        .map_err(CloudApiError::from)
+        .map_err(|_| CloudApiError::internal())?;
+    let outcome = if result.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    crate::metrics::job(kind, outcome, started.elapsed());
+    result.map_err(CloudApiError::from)
 }
 
 async fn start(path: web::Path<CloudPath>, params: Params, jobs: web::Data<Jobs>) -> Reply {
@@ -104,7 +116,10 @@ async fn start(path: web::Path<CloudPath>, params: Params, jobs: web::Data<Jobs>
         metadata: params.object("metadata")?,
     };
     let jobs = jobs.into_inner();
-    let (info, node) = detached(async move { jobs.start_node(&cloud, new).await }).await?;
+    let (info, node) = detached(JobKind::StartNode, async move {
+        jobs.start_node(&cloud, new).await
+    })
+    .await?;
     Ok(ok(StartedBody {
         nodes: NodeBody::new(info, node),
     }))
@@ -115,7 +130,10 @@ async fn stop(path: web::Path<CloudPath>, params: Params, jobs: web::Data<Jobs>)
     let node = NodeId::new(params.required("node")?);
     let result = format!("Node {node} deleted");
     let jobs = jobs.into_inner();
-    detached(async move { jobs.stop_node(&cloud, node).await }).await?;
+    detached(JobKind::StopNode, async move {
+        jobs.stop_node(&cloud, node).await
+    })
+    .await?;
     Ok(ok(ResultBody { result }))
 }
 

@@ -17,6 +17,8 @@ use strato_domain::cloud::{CloudName, CloudProvider, CloudSpec, Clouds, Provider
 use strato_domain::job::{Jobs, RetryPolicy, WorkerId};
 use strato_providers::Factory;
 
+use crate::metrics::Metered;
+use crate::operations::PoolGauge;
 pub use crate::startup::Signals;
 use crate::startup::{Application, Services};
 use crate::workers::Workers;
@@ -29,6 +31,7 @@ use settings::{JobSettings, Settings};
 /// When a cloud's settings are wrong, the database cannot be opened or
 /// migrated, or the address cannot be bound.
 pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Application> {
+    crate::metrics::handle();
     let providers = clouds(settings)?;
     let database = settings.database.clone();
     let store = tokio::task::spawn_blocking(move || Store::open(&database))
@@ -36,6 +39,7 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         .context("the database task stopped")?
         .context("cannot open the database")?;
     let store = Arc::new(store);
+    announce(settings, &providers, store.applied_migrations());
     let clock = Arc::new(SystemClock);
     let inventory = Inventory::new(strato_domain::inventory::Ports {
         entities: store.clone(),
@@ -56,14 +60,64 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         &settings.jobs,
         clouds.names().cloned().collect(),
     );
+    let pool = {
+        let store = store.clone();
+        PoolGauge(Box::new(move || {
+            let state = store.pool_state();
+            (state.connections, state.in_use, state.waits)
+        }))
+    };
     let services = Services {
         inventory,
         clouds,
         jobs,
         health: vec![store],
+        pool,
     };
     Application::build(&settings.server, services, workers, signals)
         .with_context(|| format!("cannot serve on {}", settings.server.listen))
+}
+
+/// Checks settings as `serve` would use them, short of opening the database
+/// and binding the port: every cloud is built by its provider.
+///
+/// # Errors
+/// Naming the cloud whose settings are wrong.
+pub fn check(settings: &Settings) -> anyhow::Result<()> {
+    clouds(settings).map(|_| ())
+}
+
+/// The start-up line: what this process runs with.
+fn announce(
+    settings: &Settings,
+    providers: &BTreeMap<CloudName, Arc<dyn CloudProvider>>,
+    migrations: &[String],
+) {
+    let clouds: Vec<String> = providers
+        .iter()
+        .map(|(name, provider)| format!("{name} ({})", provider.info().kind))
+        .collect();
+    let http_workers = settings
+        .server
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        config = %settings
+            .source()
+            .map_or_else(|| "none (defaults and environment)".to_owned(), |p| p.display().to_string()),
+        database = %settings::redacted_url(&settings.database.url),
+        clouds = %clouds.join(", "),
+        listen = %settings.server.listen,
+        http_workers,
+        job_workers = settings.jobs.workers,
+        migrations = %if migrations.is_empty() {
+            "none (up to date)".to_owned()
+        } else {
+            migrations.join(", ")
+        },
+        "strato is starting"
+    );
 }
 
 /// Runs the migrations alone.
@@ -71,7 +125,8 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
 /// # Errors
 /// When the database cannot be opened or a migration fails.
 pub fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    Store::open(&settings.database).context("migration failed")?;
+    let store = Store::open(&settings.database).context("migration failed")?;
+    tracing::info!(applied = ?store.applied_migrations(), "migrations");
     Ok(())
 }
 
@@ -88,7 +143,7 @@ fn clouds(settings: &Settings) -> anyhow::Result<BTreeMap<CloudName, Arc<dyn Clo
         let provider = Factory
             .build(&spec)
             .with_context(|| format!("bad setting clouds.{name}"))?;
-        providers.insert(cloud_name, provider);
+        providers.insert(cloud_name.clone(), Metered::wrap(cloud_name, provider));
     }
     Ok(providers)
 }

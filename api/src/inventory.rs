@@ -2,8 +2,10 @@
 //! resource managers and queries, with the `Clusto-*` headers and the
 //! reference's JSON shapes and error strings.
 
+mod api_doc;
 mod attribute;
 mod docs;
+mod dto;
 mod entity;
 mod error;
 mod input;
@@ -15,6 +17,7 @@ mod resource;
 
 use actix_web::web;
 
+pub(crate) use api_doc::part as api_doc;
 pub(crate) use error::ClustoError;
 
 /// Registers the inventory routes.

@@ -7,12 +7,16 @@
 
 #![warn(unreachable_pub)]
 
+mod access;
 mod body;
 pub mod cli;
 mod clouds;
 pub mod compose;
+mod docs;
 mod errors;
 mod inventory;
+mod metrics;
+mod openapi;
 mod operations;
 mod startup;
 pub mod telemetry;

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::TcpListener;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::body::MessageBody;
@@ -13,18 +12,16 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use strato_domain::Inventory;
 use strato_domain::cloud::Clouds;
-use strato_domain::health::HealthCheck;
 use strato_domain::job::Jobs;
-use tracing_actix_web::TracingLogger;
 
+use crate::access::access;
 use crate::body::{BodyLimit, BodyTimeout};
 use crate::compose::settings::ServerSettings;
 use crate::inventory::{self, ClustoError};
-use crate::operations;
+use crate::operations::{self, Checks, PoolGauge, Readiness};
 use crate::workers::Workers;
 
 /// The domain services the HTTP layer calls.
-#[derive(Clone)]
 pub(crate) struct Services {
     /// Inventory use cases.
     pub inventory: Inventory,
@@ -32,8 +29,10 @@ pub(crate) struct Services {
     pub clouds: Clouds,
     /// Provider operations as durable jobs.
     pub jobs: Jobs,
-    /// What `/healthz` checks.
-    pub health: Vec<Arc<dyn HealthCheck>>,
+    /// What `/healthz` and `/readyz` check.
+    pub health: Checks,
+    /// The database pool's gauge, for `/metrics`.
+    pub pool: PoolGauge,
 }
 
 impl std::fmt::Debug for Services {
@@ -59,6 +58,8 @@ pub struct Application {
     workers: Workers,
     signals: Signals,
     grace: Duration,
+    drain_delay: Duration,
+    readiness: web::Data<Readiness>,
 }
 
 impl std::fmt::Debug for Application {
@@ -88,9 +89,15 @@ impl Application {
         let body_timeout = BodyTimeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
         let grace = Duration::from_secs(settings.shutdown_grace_seconds);
         let inventory = web::Data::new(services.inventory);
+        let cloud_names: Vec<String> = services.clouds.names().map(ToString::to_string).collect();
         let clouds = web::Data::new(services.clouds);
         let jobs = web::Data::new(services.jobs);
         let health = web::Data::new(services.health);
+        let pool = web::Data::new(services.pool);
+        let readiness = web::Data::new(Readiness::default());
+        let ready = readiness.clone();
+        let drain_delay = Duration::from_secs(settings.drain_delay_seconds);
+        let document = crate::docs::document(&cloud_names);
         let mut server = HttpServer::new(move || {
             let defaults = headers
                 .iter()
@@ -98,17 +105,20 @@ impl Application {
             App::new()
                 .wrap(from_fn(answer_options))
                 .wrap(defaults)
-                .wrap(TracingLogger::default())
+                .wrap(from_fn(access))
                 .app_data(inventory.clone())
                 .app_data(clouds.clone())
                 .app_data(jobs.clone())
                 .app_data(health.clone())
+                .app_data(pool.clone())
+                .app_data(ready.clone())
                 .app_data(BodyLimit(limit))
                 .app_data(body_timeout)
                 .app_data(web::PayloadConfig::new(limit))
                 .configure(operations::routes)
                 .configure(inventory::routes)
                 .configure(crate::clouds::routes)
+                .configure(|cfg| crate::docs::routes(cfg, &document))
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
@@ -123,6 +133,8 @@ impl Application {
             workers,
             signals,
             grace,
+            drain_delay,
+            readiness,
         })
     }
 
@@ -142,9 +154,15 @@ impl Application {
         let running = self.workers.start();
         let handle = self.server.handle();
         if self.signals == Signals::Handle {
+            let (readiness, delay) = (self.readiness.clone(), self.drain_delay);
             actix_web::rt::spawn(async move {
                 stop_signal().await;
-                tracing::info!("stopping: draining requests and jobs");
+                readiness.drain();
+                tracing::info!(
+                    delay_seconds = delay.as_secs(),
+                    "stopping: /readyz answers 503; then draining requests and jobs"
+                );
+                tokio::time::sleep(delay).await;
                 handle.stop(true).await;
             });
         }
@@ -199,7 +217,7 @@ fn response_headers(settings: &ServerSettings) -> io::Result<Vec<(HeaderName, He
                 )
             };
             Ok((
-                HeaderName::try_from(name.as_str()).map_err(|_| invalid("name"))?,
+                HeaderName::try_from(name.replace('_', "-")).map_err(|_| invalid("name"))?,
                 HeaderValue::try_from(value.as_str()).map_err(|_| invalid("value"))?,
             ))
         })

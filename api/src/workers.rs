@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use strato_domain::cloud::CloudName;
-use strato_domain::job::{Job, JobId, Jobs, Task};
+use strato_domain::job::{Job, JobId, Jobs, Settlement, Task};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use tracing::Instrument;
@@ -137,9 +137,21 @@ async fn run_in_span(jobs: &Jobs, job: &Job) {
             }
         }
     };
+    let started = std::time::Instant::now();
     tokio::select! {
         settled = jobs.run(job, fastrand::f64()) => match settled {
-            Ok(settlement) => tracing::info!(?settlement, "job attempt settled"),
+            Ok(attempt) => {
+                let outcome = match attempt.settlement {
+                    Settlement::Succeeded => "succeeded",
+                    Settlement::RetryAt(_) => "retried",
+                    Settlement::GiveUp => "failed",
+                };
+                crate::metrics::job(job.task.kind(), outcome, started.elapsed());
+                if let Some(fixed) = attempt.reconciled {
+                    crate::metrics::reconciled(job.task.cloud(), fixed);
+                }
+                tracing::info!(settlement = ?attempt.settlement, "job attempt settled");
+            }
             Err(err) => tracing::warn!(
                 error = %crate::errors::chain(&err),
                 "cannot record the job's outcome; it runs again when its lease expires"

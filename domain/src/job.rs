@@ -8,9 +8,9 @@ mod policy;
 mod ports;
 mod service;
 
-pub use model::{Job, JobId, JobKind, JobState, Lease, NewJob, Task, WorkerId};
+pub use model::{Job, JobId, JobKind, JobState, JobStats, Lease, NewJob, Task, WorkerId};
 pub use policy::{RetryPolicy, Settlement};
 pub use ports::JobQueue;
 #[cfg(any(test, feature = "mocks"))]
 pub use ports::MockJobQueue;
-pub use service::{Jobs, Reconciled};
+pub use service::{Attempt, Jobs, Reconciled};

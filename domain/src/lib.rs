@@ -1,6 +1,7 @@
 //! strato's domain: the inventory's models (entities, drivers, attributes, pools,
-//! resource managers), the ports its storage must implement, and the use-case
-//! services that hold the rules.
+//! resource managers), clouds and their nodes, durable jobs, the ports that
+//! storage and providers implement, and the use-case services that hold the
+//! rules (`Inventory`, `Clouds`, `Jobs`).
 //!
 //! This crate performs no I/O and must not depend on web, database or runtime
 //! crates (actix, diesel, r2d2, tokio): adapters implement its ports, the API

@@ -161,6 +161,7 @@ impl StratoProcess {
             .open(&config.log)
             .expect("the log file");
         let child = Command::new(env!("CARGO_BIN_EXE_strato-process"))
+            .env_remove("STRATO_TEST_POSTGRES_URL")
             .arg("serve")
             .arg("--config")
             .arg(&config.path)

@@ -187,7 +187,7 @@ pub struct TestApp {
 /// clouds: `default` and `fake_driver` (dummy), and `flaky`, a dummy cloud
 /// whose every call fails.
 pub fn test_settings(database: &TestDatabase) -> Settings {
-    let mut settings = Settings::load(None).expect("the built-in settings load");
+    let mut settings = Settings::defaults().expect("the built-in settings load");
     settings.server.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.server.max_body_bytes = 64 * 1024;
     settings.server.response_headers =

@@ -11,14 +11,36 @@ use strato_domain::entity::{
 use strato_domain::page::{PageRequest, Paged};
 
 use crate::connection::DbConnection;
+use crate::rows::{ExpandedRow, expanded_of};
 use crate::store::Store;
 use crate::tables::pool_members::{Membership, Side};
 use crate::tables::{allocations, attributes, entities, pool_members};
 
+/// The entity with this name and its expanded view: one statement on
+/// PostgreSQL, where each round trip counts; a few on SQLite, where a
+/// statement is a function call.
+fn find_details(conn: &mut DbConnection, name: &str) -> Result<Option<EntityDetails>, StoreError> {
+    if let DbConnection::Pg(pg) = conn {
+        let rows = entities::expanded_by_name(pg, name)?;
+        return match ExpandedRow::entity_of(&rows)? {
+            Some(entity) => Ok(expanded_of(std::slice::from_ref(&entity), rows)?.pop()),
+            None => Ok(None),
+        };
+    }
+    match entities::find(conn, name)? {
+        Some(entity) => Ok(details(conn, std::slice::from_ref(&entity))?.pop()),
+        None => Ok(None),
+    }
+}
+
 /// The expanded view of each entity: attributes, contents, parents and, for
-/// resource managers, how many resources they handed out.
+/// resource managers, how many resources they handed out. One statement on
+/// PostgreSQL, a few on SQLite.
 fn details(conn: &mut DbConnection, list: &[Entity]) -> Result<Vec<EntityDetails>, StoreError> {
     let ids: Vec<i64> = list.iter().map(|e| e.id.0).collect();
+    if let DbConnection::Pg(pg) = conn {
+        return expanded_of(list, entities::expanded_by_ids(pg, &ids)?);
+    }
     let mut attrs: HashMap<i64, Vec<_>> = HashMap::new();
     for (id, attr) in attributes::load(conn, &ids)? {
         attrs.entry(id).or_default().push(attr);
@@ -67,13 +89,7 @@ impl EntityRepository for Store {
 
     async fn find_details(&self, name: &EntityName) -> Result<Option<EntityDetails>, StoreError> {
         let name = name.as_str().to_owned();
-        self.run(move |conn| {
-            let Some(entity) = entities::find(conn, &name)? else {
-                return Ok(None);
-            };
-            Ok(details(conn, std::slice::from_ref(&entity))?.pop())
-        })
-        .await
+        self.run(move |conn| find_details(conn, &name)).await
     }
 
     async fn find_many(&self, names: &[EntityName]) -> Result<Vec<Entity>, StoreError> {

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use strato_domain::StoreError;
-use strato_domain::job::{Job, JobId, JobQueue, Lease, NewJob, WorkerId};
+use strato_domain::job::{Job, JobId, JobQueue, JobStats, Lease, NewJob, WorkerId};
 
 use crate::store::Store;
 use crate::tables::jobs;
@@ -16,6 +16,11 @@ impl JobQueue for Store {
     }
 
     async fn claim(&self, lease: &Lease, now: NaiveDateTime) -> Result<Option<Job>, StoreError> {
+        // Idle workers look with a read first, so that finding nothing never
+        // takes the write lock.
+        if !self.run(move |conn| jobs::any_due(conn, now)).await? {
+            return Ok(None);
+        }
         let lease = lease.clone();
         self.write(move |conn| jobs::claim(conn, &lease, now)).await
     }
@@ -48,6 +53,10 @@ impl JobQueue for Store {
         let (owner, error) = (owner.clone(), error.to_owned());
         self.write(move |conn| jobs::fail(conn, id, &owner, now, &error, retry_at))
             .await
+    }
+
+    async fn stats(&self) -> Result<JobStats, StoreError> {
+        self.run(jobs::stats).await
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>, StoreError> {

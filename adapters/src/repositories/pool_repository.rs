@@ -60,17 +60,16 @@ impl PoolRepository for Store {
     async fn contents(&self, pools: &[EntityId]) -> Result<Vec<Member>, StoreError> {
         let ids: Vec<i64> = pools.iter().map(|p| p.0).collect();
         self.run(move |conn| {
-            let found = pool_members::memberships(conn, &ids, Side::Pool)?;
-            let member_ids: Vec<i64> = found.iter().map(|m| m.member.id.0).collect();
-            let holding = pool_members::holders(conn, &member_ids)?;
-            Ok(found
+            pool_members::contents(conn, &ids)?
                 .into_iter()
-                .map(|m| Member {
-                    pool: m.pool.id,
-                    holds_others: holding.contains(&m.member.id.0),
-                    entity: m.member,
+                .map(|row| {
+                    Ok(Member {
+                        pool: EntityId(row.pool_id),
+                        holds_others: row.holds_others,
+                        entity: row.member.into_entity()?,
+                    })
                 })
-                .collect())
+                .collect()
         })
         .await
     }

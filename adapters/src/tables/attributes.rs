@@ -3,17 +3,19 @@
 use diesel::backend::Backend;
 use diesel::dsl::{AsExprOf, max};
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::pg::{Pg, PgConnection};
 use diesel::prelude::*;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
 use strato_domain::StoreError;
 use strato_domain::attribute::{
     Attribute, AttributeKey, AttributeQuery, AttributeValue, ExactSlot, NewAttribute, NumberSpec,
 };
+use strato_domain::entity::Entity;
 
 use crate::connection::DbConnection;
 use crate::error::from_diesel;
-use crate::rows::{AttributeRow, CHUNK, EntityRow, NewAttributeRow};
+use crate::rows::{AttributeRow, CHUNK, EntityRow, NewAttributeRow, entities_of};
 use crate::schema::{attributes, entities};
 
 type Db = <DbConnection as Connection>::Backend;
@@ -182,6 +184,41 @@ pub(crate) fn entities_with(
     .map_err(from_diesel)
 }
 
+/// The entities holding an attribute that matches, each once, in id order,
+/// in one statement (with [`entities_with`]'s filter as a subquery).
+pub(crate) fn matching_entities(
+    conn: &mut DbConnection,
+    query: &AttributeQuery,
+) -> Result<Vec<Entity>, StoreError> {
+    let ids = attributes::table
+        .filter(attributes::key.eq(query.key.as_str()))
+        .select(attributes::entity_id);
+    let holding = entities::table
+        .select(EntityRow::as_select())
+        .order(entities::id);
+    // One statement per filter shape, each kept prepared.
+    let subkey = query.subkey.as_ref().map(AttributeKey::as_str);
+    match (subkey, query.value.as_deref()) {
+        (None, None) => holding.filter(entities::id.eq_any(ids)).load(conn),
+        (Some(subkey), None) => holding
+            .filter(entities::id.eq_any(ids.filter(attributes::subkey.eq(subkey))))
+            .load(conn),
+        (None, Some(value)) => holding
+            .filter(entities::id.eq_any(ids.filter(value_is(value))))
+            .load(conn),
+        (Some(subkey), Some(value)) => holding
+            .filter(
+                entities::id.eq_any(
+                    ids.filter(attributes::subkey.eq(subkey))
+                        .filter(value_is(value)),
+                ),
+            )
+            .load(conn),
+    }
+    .map_err(from_diesel)
+    .and_then(entities_of)
+}
+
 /// Inserts attributes; [`NumberSpec::Next`] is resolved once per key for the
 /// batch. Returns the numbers written.
 ///
@@ -218,23 +255,34 @@ pub(crate) fn insert(
                 }
             }
         };
-        diesel::insert_into(attributes::table)
-            .values(NewAttributeRow::new(
-                entity,
-                &attr.key,
-                attr.subkey.as_ref(),
-                number,
-                &attr.value,
-            ))
-            .execute(conn)
-            .map_err(from_diesel)?;
+        let row =
+            NewAttributeRow::new(entity, &attr.key, attr.subkey.as_ref(), number, &attr.value);
+        insert_row(conn, &row).map_err(from_diesel)?;
         numbers.push(number);
         previous = number;
     }
     Ok(numbers)
 }
 
-/// Deletes an entity's attributes that match; returns how many went.
+/// Inserts one row. Every column is named and bound (a missing subkey,
+/// number or relation as NULL), so the statement's text never changes and
+/// connections keep it prepared.
+fn insert_row(conn: &mut DbConnection, row: &NewAttributeRow<'_>) -> QueryResult<usize> {
+    diesel::insert_into(attributes::table)
+        .values((
+            attributes::entity_id.eq(row.entity_id),
+            attributes::key.eq(row.key),
+            attributes::subkey.eq(row.subkey),
+            attributes::number.eq(row.number),
+            attributes::datatype.eq(row.datatype),
+            attributes::value.eq(&row.value),
+            attributes::relation_id.eq(row.relation_id),
+        ))
+        .execute(conn)
+}
+
+/// Deletes an entity's attributes that match, in one statement (kept
+/// prepared: one text per filter shape); returns how many went.
 pub(crate) fn delete_matching(
     conn: &mut DbConnection,
     entity: i64,
@@ -242,58 +290,111 @@ pub(crate) fn delete_matching(
     subkey: Match<&str>,
     number: Match<i64>,
 ) -> Result<u64, StoreError> {
-    let mut ids = attributes::table
+    let mut matching = diesel::delete(attributes::table)
         .filter(attributes::entity_id.eq(entity))
-        .select(attributes::id)
         .into_boxed::<Db>();
     if let Some(key) = key {
-        ids = ids.filter(attributes::key.eq(key));
+        matching = matching.filter(attributes::key.eq(key));
     }
-    ids = match subkey {
-        Match::Any => ids,
-        Match::Null => ids.filter(attributes::subkey.is_null()),
-        Match::Eq(s) => ids.filter(attributes::subkey.eq(s)),
+    matching = match subkey {
+        Match::Any => matching,
+        Match::Null => matching.filter(attributes::subkey.is_null()),
+        Match::Eq(s) => matching.filter(attributes::subkey.eq(s)),
     };
-    ids = match number {
-        Match::Any => ids,
-        Match::Null => ids.filter(attributes::number.is_null()),
-        Match::Eq(n) => ids.filter(attributes::number.eq(n)),
+    matching = match number {
+        Match::Any => matching,
+        Match::Null => matching.filter(attributes::number.is_null()),
+        Match::Eq(n) => matching.filter(attributes::number.eq(n)),
     };
-    let ids: Vec<i64> = ids.load(conn).map_err(from_diesel)?;
-    let mut deleted = 0;
-    for chunk in ids.chunks(CHUNK) {
-        deleted += diesel::delete(attributes::table.filter(attributes::id.eq_any(chunk)))
-            .execute(conn)
-            .map_err(from_diesel)?;
-    }
+    let deleted = matching.execute(conn).map_err(from_diesel)?;
     Ok(deleted as u64)
 }
 
-/// Puts `value` in the slot, replacing what held it.
+/// Puts `value` in the slot, replacing what held it: the slot's rows are
+/// deleted and one is inserted (slots have no unique index: the inventory
+/// lets a slot hold several rows, so there is nothing to upsert on). On
+/// PostgreSQL both happen in one statement, one round trip; on SQLite, in
+/// process, as two prepared statements.
+///
+/// # Errors
+/// [`StoreError::EntityGone`] when the entity or a related one is.
 pub(crate) fn set_slot(
     conn: &mut DbConnection,
     entity: i64,
     slot: &ExactSlot,
     value: &AttributeValue,
 ) -> Result<(), StoreError> {
-    let subkey = slot
-        .subkey
-        .as_ref()
-        .map_or(Match::Null, |s| Match::Eq(s.as_str()));
-    let number = slot.number.map_or(Match::Null, Match::Eq);
-    delete_matching(conn, entity, Some(slot.key.as_str()), subkey, number)?;
-    diesel::insert_into(attributes::table)
-        .values(NewAttributeRow::new(
-            entity,
-            &slot.key,
-            slot.subkey.as_ref(),
-            slot.number,
-            value,
-        ))
-        .execute(conn)
-        .map_err(from_diesel)?;
+    let row = NewAttributeRow::new(entity, &slot.key, slot.subkey.as_ref(), slot.number, value);
+    match conn {
+        DbConnection::Pg(pg) => ReplaceSlot(&row).execute(pg).map_err(from_diesel)?,
+        DbConnection::Sqlite(_) => {
+            let subkey = row.subkey.map_or(Match::Null, Match::Eq);
+            let number = row.number.map_or(Match::Null, Match::Eq);
+            delete_matching(conn, entity, Some(row.key), subkey, number)?;
+            insert_row(conn, &row).map_err(from_diesel)?
+        }
+    };
     Ok(())
 }
+
+/// PostgreSQL's set of a slot in one statement: `WITH gone AS (DELETE FROM
+/// attributes WHERE <the slot>) INSERT INTO attributes … VALUES (…)`. Its
+/// text depends only on whether the slot has a subkey and a number (four
+/// statements, each kept prepared); a missing one compares with `IS NULL`,
+/// which the `attributes_entity` index serves.
+#[derive(Debug, Clone, Copy)]
+struct ReplaceSlot<'a>(&'a NewAttributeRow<'a>);
+
+impl QueryId for ReplaceSlot<'_> {
+    type QueryId = ();
+    // Cached by its text, which takes one of four fixed values.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for ReplaceSlot<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let row = self.0;
+        out.push_sql("WITH gone AS (DELETE FROM attributes WHERE entity_id = ");
+        out.push_bind_param::<BigInt, i64>(&row.entity_id)?;
+        out.push_sql(" AND key = ");
+        out.push_bind_param::<Text, str>(row.key)?;
+        match row.subkey {
+            Some(subkey) => {
+                out.push_sql(" AND subkey = ");
+                out.push_bind_param::<Text, str>(subkey)?;
+            }
+            None => out.push_sql(" AND subkey IS NULL"),
+        }
+        match &row.number {
+            Some(number) => {
+                out.push_sql(" AND number = ");
+                out.push_bind_param::<BigInt, i64>(number)?;
+            }
+            None => out.push_sql(" AND number IS NULL"),
+        }
+        out.push_sql(
+            ") INSERT INTO attributes \
+             (entity_id, key, subkey, number, datatype, value, relation_id) VALUES (",
+        );
+        out.push_bind_param::<BigInt, i64>(&row.entity_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(row.key)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, Option<&str>>(&row.subkey)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&row.number)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, str>(row.datatype)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, String>(&row.value)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<BigInt>, Option<i64>>(&row.relation_id)?;
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for ReplaceSlot<'_> {}
 
 #[cfg(test)]
 mod tests {

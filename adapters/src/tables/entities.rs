@@ -1,9 +1,12 @@
 //! The `entities` table.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use diesel::dsl::count_star;
+use diesel::pg::PgConnection;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Text};
 use strato_domain::StoreError;
 use strato_domain::driver::Driver;
 use strato_domain::entity::{Entity, EntityId, EntityName};
@@ -11,8 +14,92 @@ use strato_domain::page::{PageRequest, Paged};
 
 use crate::connection::DbConnection;
 use crate::error::{from_diesel, is_unique_violation};
-use crate::rows::{CHUNK, EntityRow, NewEntityRow, entities_of};
+use crate::rows::{
+    CHUNK, EntityRow, ExpandedColumns, ExpandedRow, Fixed, NewEntityRow, entities_of,
+};
 use crate::schema::entities;
+
+/// The expanded view's statement (PostgreSQL) for the entities `e` that a
+/// query selects, given as the text before and after its bind.
+///
+/// One row per part, its kind ([`ExpandedRow`]) first: the entity, each
+/// attribute with the entity its relation names, each member, each pool
+/// holding it, and for resource managers their allocation count when they
+/// have any. Each part is read through a lateral subquery that cannot be
+/// flattened (`OFFSET 0`), so that the plan a connection keeps for the
+/// statement probes the indexes of each entity's rows (`attributes_entity`,
+/// the `pool_members` indexes on each side) whatever its generic estimates
+/// (a few pools holding most entities make every id look like a big pool).
+/// Only managers' allocations are counted: with a few managers holding
+/// every allocation, a count looks like a scan of the table for any id.
+fn expanded(before: &str, after: &str) -> (String, String) {
+    let managers: Vec<String> = Driver::ALL
+        .into_iter()
+        .filter(|d| d.is_resource_manager())
+        .map(|d| format!("'{}'", d.as_str().replace('\'', "''")))
+        .collect();
+    let managers = managers.join(", ");
+    (
+        format!("WITH e AS MATERIALIZED ({before}"),
+        format!(
+            "{after}) \
+             SELECT 0, e.id, e.id, e.id, e.name, e.driver, NULL::text, NULL::text, NULL::int8, \
+                    NULL::text, NULL::text \
+               FROM e \
+             UNION ALL \
+             SELECT 1, e.id, a.id, a.rel_id, a.rel_name, a.rel_driver, a.key, a.subkey, \
+                    a.number, a.datatype, a.value \
+               FROM e CROSS JOIN LATERAL ( \
+                    SELECT a.id, a.key, a.subkey, a.number, a.datatype, a.value, \
+                           r.id AS rel_id, r.name AS rel_name, r.driver AS rel_driver \
+                      FROM attributes a LEFT JOIN entities r ON r.id = a.relation_id \
+                     WHERE a.entity_id = e.id OFFSET 0) a \
+             UNION ALL \
+             SELECT 2, e.id, m.id, m.x_id, m.name, m.driver, NULL, NULL, NULL, NULL, NULL \
+               FROM e CROSS JOIN LATERAL ( \
+                    SELECT m.id, x.id AS x_id, x.name, x.driver \
+                      FROM pool_members m JOIN entities x ON x.id = m.member_id \
+                     WHERE m.pool_id = e.id OFFSET 0) m \
+             UNION ALL \
+             SELECT 3, e.id, m.id, m.x_id, m.name, m.driver, NULL, NULL, NULL, NULL, NULL \
+               FROM e CROSS JOIN LATERAL ( \
+                    SELECT m.id, x.id AS x_id, x.name, x.driver \
+                      FROM pool_members m JOIN entities x ON x.id = m.pool_id \
+                     WHERE m.member_id = e.id OFFSET 0) m \
+             UNION ALL \
+             SELECT 4, e.id, c.n, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL \
+               FROM e CROSS JOIN LATERAL ( \
+                    SELECT count(*) AS n FROM allocations a WHERE a.manager_id = e.id \
+                    HAVING count(*) > 0) c \
+              WHERE e.driver IN ({managers})"
+        ),
+    )
+}
+
+/// The expanded view's statements, built once: their texts never change.
+struct Expanded {
+    /// For the entity with a name.
+    by_name: (String, String),
+    /// For the entities with ids in an array (each id once). The array is
+    /// read through a scalar subquery, so that no plan knows its length:
+    /// custom plans for one id would look cheaper than the generic plan
+    /// (which assumes ten), and the connection would plan each run again
+    /// instead of keeping a plan.
+    by_ids: (String, String),
+}
+
+static EXPANDED: LazyLock<Expanded> = LazyLock::new(|| Expanded {
+    by_name: expanded("SELECT id, name, driver FROM entities WHERE name = ", ""),
+    by_ids: expanded(
+        "SELECT x.id, x.name, x.driver FROM unnest((SELECT ",
+        "::int8[])) AS p(id) JOIN entities x ON x.id = p.id",
+    ),
+});
+
+/// The text of a statement built once.
+fn text(statement: &'static (String, String)) -> (&'static str, &'static str) {
+    (&statement.0, &statement.1)
+}
 
 /// The entity with this name.
 pub(crate) fn find(conn: &mut DbConnection, name: &str) -> Result<Option<Entity>, StoreError> {
@@ -24,6 +111,31 @@ pub(crate) fn find(conn: &mut DbConnection, name: &str) -> Result<Option<Entity>
         .map_err(from_diesel)?
         .map(EntityRow::into_entity)
         .transpose()
+}
+
+/// The rows of the expanded view of the entity with this name (none when
+/// there is none), in one round trip (PostgreSQL).
+pub(crate) fn expanded_by_name(
+    pg: &mut PgConnection,
+    name: &str,
+) -> Result<Vec<ExpandedRow>, StoreError> {
+    Fixed::<str, Text, ExpandedColumns>::new(text(&EXPANDED.by_name), name)
+        .load(pg)
+        .map_err(from_diesel)
+}
+
+/// The rows of the expanded views of the entities with these ids, in one
+/// round trip (PostgreSQL).
+pub(crate) fn expanded_by_ids(
+    pg: &mut PgConnection,
+    ids: &[i64],
+) -> Result<Vec<ExpandedRow>, StoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    Fixed::<[i64], Array<BigInt>, ExpandedColumns>::new(text(&EXPANDED.by_ids), &ids)
+        .load(pg)
+        .map_err(from_diesel)
 }
 
 /// Whether an entity has this name.

@@ -9,7 +9,7 @@ use chrono::{NaiveDateTime, Timelike};
 use diesel::dsl::{Eq, Filter};
 use diesel::prelude::*;
 use strato_domain::StoreError;
-use strato_domain::job::{Job, JobId, JobState, Lease, NewJob, WorkerId};
+use strato_domain::job::{Job, JobId, JobKind, JobState, JobStats, Lease, NewJob, WorkerId};
 
 use crate::connection::DbConnection;
 use crate::error::from_diesel;
@@ -144,17 +144,7 @@ pub(crate) fn claim(
     now: NaiveDateTime,
 ) -> Result<Option<Job>, StoreError> {
     let now = stored(now);
-    let due = jobs::table
-        .filter(
-            jobs::state
-                .eq(JobState::Queued.as_str())
-                .and(jobs::run_after.le(now))
-                .or(jobs::state
-                    .eq(JobState::Running.as_str())
-                    .and(jobs::lease_expires.lt(now))),
-        )
-        .order((jobs::run_after, jobs::created))
-        .select(jobs::id);
+    let due = due_jobs(now).select(jobs::id);
     let picked: Option<String> = match conn {
         DbConnection::Pg(pg) => due.for_update().skip_locked().first(pg).optional(),
         DbConnection::Sqlite(lite) => due.first(lite).optional(),
@@ -242,6 +232,74 @@ pub(crate) fn fail(
     }
     .map(|n| n > 0)
     .map_err(from_diesel)
+}
+
+/// The query of the jobs due at a time: queued and due, or running with an
+/// expired lease.
+type Due = diesel::dsl::Or<
+    diesel::dsl::And<
+        diesel::dsl::Eq<jobs::state, &'static str>,
+        diesel::dsl::LtEq<jobs::run_after, NaiveDateTime>,
+    >,
+    diesel::dsl::And<
+        diesel::dsl::Eq<jobs::state, &'static str>,
+        diesel::dsl::Lt<jobs::lease_expires, NaiveDateTime>,
+    >,
+>;
+
+/// The jobs a claim at `now` may take, oldest first.
+fn due_jobs(
+    now: NaiveDateTime,
+) -> diesel::dsl::Order<diesel::dsl::Filter<jobs::table, Due>, (jobs::run_after, jobs::created)> {
+    jobs::table
+        .filter(
+            jobs::state
+                .eq(JobState::Queued.as_str())
+                .and(jobs::run_after.le(now))
+                .or(jobs::state
+                    .eq(JobState::Running.as_str())
+                    .and(jobs::lease_expires.lt(now))),
+        )
+        .order((jobs::run_after, jobs::created))
+}
+
+/// Whether a claim at `now` would find a job: a read, so that idle workers
+/// do not take the write lock to find nothing.
+pub(crate) fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool, StoreError> {
+    due_jobs(stored(now))
+        .select(jobs::id)
+        .first::<String>(conn)
+        .optional()
+        .map(|found| found.is_some())
+        .map_err(from_diesel)
+}
+
+/// How many jobs there are of each kind in each state, and when the oldest
+/// queued one was stored.
+pub(crate) fn stats(conn: &mut DbConnection) -> Result<JobStats, StoreError> {
+    let counts: Vec<(String, String, i64)> = jobs::table
+        .group_by((jobs::kind, jobs::state))
+        .select((jobs::kind, jobs::state, diesel::dsl::count_star()))
+        .load(conn)
+        .map_err(from_diesel)?;
+    let oldest_queued: Option<NaiveDateTime> = jobs::table
+        .filter(jobs::state.eq(JobState::Queued.as_str()))
+        .select(diesel::dsl::min(jobs::created))
+        .first(conn)
+        .map_err(from_diesel)?;
+    let mut stats = JobStats {
+        counts: Vec::new(),
+        oldest_queued,
+    };
+    for (kind, state, count) in counts {
+        let corrupt = || StoreError::Corrupt(format!("job kind {kind:?} or state {state:?}"));
+        stats.counts.push((
+            JobKind::parse(&kind).ok_or_else(corrupt)?,
+            JobState::parse(&state).ok_or_else(corrupt)?,
+            u64::try_from(count).unwrap_or(0),
+        ));
+    }
+    Ok(stats)
 }
 
 /// A job by id.

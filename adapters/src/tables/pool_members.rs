@@ -1,15 +1,41 @@
 //! The `pool_members` table.
 
-use std::collections::HashSet;
-
+use diesel::dsl::exists;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt};
 use strato_domain::StoreError;
 use strato_domain::entity::Entity;
 
 use crate::connection::DbConnection;
 use crate::error::from_diesel;
-use crate::rows::{CHUNK, EntityRow};
+use crate::rows::{CHUNK, EntityRow, Fixed, MemberColumns, MemberRow};
 use crate::schema::{entities, pool_members};
+
+/// The members of the pools in an array, with whether each holds others
+/// (PostgreSQL), as the text before and after the bind.
+///
+/// Each pool's memberships, and each member's own, are read through lateral
+/// subqueries that cannot be flattened, so that the plan a connection keeps
+/// probes `pool_members_pool_id_member_id_key` for each pool and each member
+/// (an index-only probe: `ORDER BY` the index's columns) whatever its
+/// generic estimates: with a few pools holding most entities, any id looks
+/// like a big pool, and a plan that hashes or scans the whole table looks
+/// cheaper. The array is read through a scalar subquery, so that no plan
+/// knows its length: custom plans for one pool would look cheaper than the
+/// generic plan (which assumes ten), and the connection would plan each run
+/// again instead of keeping a plan.
+const CONTENTS: (&str, &str) = (
+    "SELECT c.id, c.pool_id, c.member_id, c.name, c.driver, h.holds IS NOT NULL \
+       FROM unnest((SELECT ",
+    "::int8[])) AS p(id) \
+     CROSS JOIN LATERAL ( \
+            SELECT m.id, m.pool_id, m.member_id, x.name, x.driver \
+              FROM pool_members m JOIN entities x ON x.id = m.member_id \
+             WHERE m.pool_id = p.id OFFSET 0) c \
+     LEFT JOIN LATERAL ( \
+            SELECT true AS holds FROM pool_members h WHERE h.pool_id = c.member_id \
+             ORDER BY h.pool_id, h.member_id LIMIT 1) h ON true",
+);
 
 /// An entity's columns as a tuple, as aliased selects return them.
 type EntityColumns = (i64, String, String);
@@ -25,8 +51,6 @@ pub(crate) struct Membership {
 /// Which end of a membership the ids of [`memberships`] name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Side {
-    /// The ids are pools: their contents.
-    Pool,
     /// The ids are members: their parents.
     Member,
     /// Either: contents and parents at once.
@@ -54,7 +78,6 @@ pub(crate) fn memberships(
             ));
         // One id compares with `=`, so that the statement stays prepared.
         let found: Vec<(i64, EntityColumns, EntityColumns)> = match (side, chunk) {
-            (Side::Pool, [id]) => query.filter(pool_members::pool_id.eq(id)).load(conn),
             (Side::Member, [id]) => query.filter(pool_members::member_id.eq(id)).load(conn),
             (Side::Either, [id]) => query
                 .filter(
@@ -63,7 +86,6 @@ pub(crate) fn memberships(
                         .or(pool_members::member_id.eq(id)),
                 )
                 .load(conn),
-            (Side::Pool, _) => query.filter(pool_members::pool_id.eq_any(chunk)).load(conn),
             (Side::Member, _) => query
                 .filter(pool_members::member_id.eq_any(chunk))
                 .load(conn),
@@ -95,19 +117,49 @@ pub(crate) fn memberships(
         .collect()
 }
 
-/// Which of `ids` hold entities themselves: one index-only look-up per chunk.
-pub(crate) fn holders(conn: &mut DbConnection, ids: &[i64]) -> Result<HashSet<i64>, StoreError> {
-    let mut found = HashSet::new();
-    for chunk in ids.chunks(CHUNK) {
-        let held: Vec<i64> = pool_members::table
-            .filter(pool_members::pool_id.eq_any(chunk))
-            .select(pool_members::pool_id)
-            .distinct()
-            .load(conn)
-            .map_err(from_diesel)?;
-        found.extend(held);
-    }
-    Ok(found)
+/// The members of `pools`, each with whether it holds entities itself,
+/// oldest membership first: one round trip on PostgreSQL, one query per
+/// chunk on SQLite.
+pub(crate) fn contents(
+    conn: &mut DbConnection,
+    pools: &[i64],
+) -> Result<Vec<MemberRow>, StoreError> {
+    let mut rows: Vec<MemberRow> = match conn {
+        DbConnection::Pg(pg) => Fixed::<[i64], Array<BigInt>, MemberColumns>::new(CONTENTS, pools)
+            .load(pg)
+            .map_err(from_diesel)?,
+        DbConnection::Sqlite(lite) => {
+            let held = diesel::alias!(pool_members as held);
+            let mut rows = Vec::new();
+            for chunk in pools.chunks(CHUNK) {
+                let query = pool_members::table
+                    .inner_join(entities::table.on(entities::id.eq(pool_members::member_id)))
+                    .select((
+                        pool_members::id,
+                        pool_members::pool_id,
+                        (entities::id, entities::name, entities::driver),
+                        exists(
+                            held.filter(
+                                held.field(pool_members::pool_id)
+                                    .eq(pool_members::member_id),
+                            ),
+                        ),
+                    ));
+                // One id compares with `=`, so that the statement stays prepared.
+                rows.extend(
+                    match chunk {
+                        [id] => query.filter(pool_members::pool_id.eq(id)).load(lite),
+                        _ => query.filter(pool_members::pool_id.eq_any(chunk)).load(lite),
+                    }
+                    .map_err(from_diesel)?,
+                );
+            }
+            rows
+        }
+    };
+    rows.sort_by_key(|row| row.id);
+    rows.dedup_by_key(|row| row.id);
+    Ok(rows)
 }
 
 /// Puts `member` into `pool`.

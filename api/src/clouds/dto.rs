@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use strato_domain::cloud::{Listing, Node, NodeImage, NodeLocation, NodeSize, ProviderInfo};
+use utoipa::ToSchema;
 
 /// `{…members, "status": "ok"}`.
 #[derive(Debug, Serialize)]
@@ -19,9 +20,10 @@ impl<T> Ok<T> {
 }
 
 /// A node.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct NodeBody {
     cloud_type: &'static str,
+    #[schema(value_type = Object)]
     extra: serde_json::Map<String, serde_json::Value>,
     id: String,
     name: String,
@@ -49,7 +51,7 @@ impl NodeBody {
 }
 
 /// An image.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct ImageBody {
     cloud_type: &'static str,
     id: String,
@@ -58,7 +60,7 @@ pub(super) struct ImageBody {
 }
 
 /// A size (a flavor, as the reference calls it).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct SizeBody {
     cloud_type: &'static str,
     cpu: u32,
@@ -70,7 +72,7 @@ pub(super) struct SizeBody {
 }
 
 /// A location.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct LocationBody {
     cloud_type: &'static str,
     country: String,
@@ -81,7 +83,7 @@ pub(super) struct LocationBody {
 
 /// A listing: `{"nodes": […]}`, `{"images": […]}`, `{"flavors": […]}` or
 /// `{"locations": […]}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub(super) enum ListingBody {
     Nodes(Vec<NodeBody>),
@@ -142,19 +144,19 @@ impl ListingBody {
 }
 
 /// `{"nodes": <node>}`: the answer to a start.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct StartedBody {
     pub(super) nodes: NodeBody,
 }
 
 /// `{"result": "…"}`: the answer to a stop.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct ResultBody {
     pub(super) result: String,
 }
 
 /// The answer to an assignment or a release.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct AssignmentBody {
     /// The node's inventory id (42 when emulated).
     pub(super) id: i64,
@@ -164,7 +166,7 @@ pub(super) struct AssignmentBody {
 }
 
 /// An error answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(super) struct ErrorBody {
     pub(super) message: String,
     pub(super) status: &'static str,

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use strato_adapters::DatabaseSettings;
 
 /// Everything strato reads at start-up.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// HTTP server.
@@ -24,12 +24,15 @@ pub struct Settings {
     /// Clouds by name (`[clouds.<name>]`); `default` answers when a request
     /// names none. Without a `[clouds]` table there is one dummy cloud,
     /// `default`; with one, exactly the clouds it lists.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     clouds: Option<BTreeMap<String, CloudSettings>>,
+    /// The file the settings were read from, if any.
+    #[serde(skip)]
+    source: Option<PathBuf>,
 }
 
 /// `[jobs]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct JobSettings {
     /// Workers that run queued jobs in this process.
@@ -50,7 +53,7 @@ pub struct JobSettings {
 }
 
 /// `[clouds.<name>]`: the provider type and its own settings.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct CloudSettings {
     /// Provider type (`dummy`).
     #[serde(rename = "type")]
@@ -61,28 +64,33 @@ pub struct CloudSettings {
 }
 
 /// `[server]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     /// Address and port to listen on.
     pub listen: SocketAddr,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Static headers added to every response (e.g. CORS).
+    /// Static headers added to every response (e.g. CORS). In the
+    /// environment, `STRATO_SERVER__RESPONSE_HEADERS__<NAME>` with `_` for
+    /// `-` in the name.
     #[serde(default)]
     pub response_headers: BTreeMap<String, String>,
     /// Worker threads (default: one per core).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workers: Option<usize>,
     /// Seconds a client may take to send a request body; slower ones get 408.
     pub body_timeout_seconds: u64,
     /// Seconds that SIGTERM or SIGINT leaves in-flight requests and running
     /// jobs to finish before the process exits.
     pub shutdown_grace_seconds: u64,
+    /// Seconds between the stop signal and closing the listener, during
+    /// which `/readyz` answers 503 so that load balancers stop sending.
+    pub drain_delay_seconds: u64,
 }
 
 /// `[log]`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
     /// `human` or `json`.
@@ -94,7 +102,7 @@ pub struct LogSettings {
 }
 
 /// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Readable lines.
@@ -132,6 +140,7 @@ listen = "127.0.0.1:8080"
 max_body_bytes = 1048576
 body_timeout_seconds = 30
 shutdown_grace_seconds = 30
+drain_delay_seconds = 0
 
 [database]
 url = "sqlite://strato.db"
@@ -152,16 +161,45 @@ reconcile_seconds = 60
 poll_ms = 500
 "#;
 
+/// Variables strato reads that are not settings (`--config`'s).
+const OTHER_VARIABLES: [&str; 1] = ["STRATO_CONFIG"];
+
 impl Settings {
     /// Reads the defaults, then `file` (or `strato.toml` when present), then
-    /// the environment.
+    /// the process's environment.
     ///
     /// # Errors
-    /// [`SettingsError`] naming the setting that is missing or malformed.
+    /// [`SettingsError`] naming the setting (or environment variable) that
+    /// is missing, unknown or malformed.
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_from(file, std::env::vars())
+    }
+
+    /// The built-in defaults alone.
+    ///
+    /// # Errors
+    /// Never in practice: the defaults are valid.
+    pub fn defaults() -> Result<Self, SettingsError> {
+        Self::load_from(None, std::iter::empty())
+    }
+
+    /// Reads the defaults, then `file` (or `strato.toml` when present), then
+    /// the variables given.
+    ///
+    /// # Errors
+    /// As [`Settings::load`].
+    pub fn load_from(
+        file: Option<&Path>,
+        vars: impl Iterator<Item = (String, String)>,
+    ) -> Result<Self, SettingsError> {
+        let variables = setting_variables(vars)?;
         let file_source = match file {
             Some(path) => config::File::from(path).required(true),
             None => config::File::with_name("strato.toml").required(false),
+        };
+        let source = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from("strato.toml")).filter(|p| p.exists()),
         };
         config::Config::builder()
             .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml))
@@ -171,12 +209,18 @@ impl Settings {
                     .prefix_separator("_")
                     .separator("__")
                     .try_parsing(true)
-                    .source(Some(setting_variables(std::env::vars()))),
+                    .source(Some(variables)),
             )
             .build()
             .and_then(config::Config::try_deserialize::<Self>)
             .map_err(|e| SettingsError(e.to_string()))?
             .checked()
+            .map(|settings| Self { source, ..settings })
+    }
+
+    /// The file the settings were read from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
     }
 
     /// The clouds to build, by name: those of the `[clouds]` table, or one
@@ -227,15 +271,110 @@ impl Settings {
     }
 }
 
-/// The environment variables that name a setting: `STRATO_<SECTION>__<KEY>`.
-/// Others with the prefix (such as those an orchestrator adds for a service
-/// named `strato`) are left alone.
-fn setting_variables(vars: impl Iterator<Item = (String, String)>) -> config::Map<String, String> {
-    vars.filter(|(name, _)| {
-        name.strip_prefix("STRATO_")
-            .is_some_and(|rest| rest.contains("__"))
-    })
-    .collect()
+/// The settings variables among `vars`: `STRATO_<SECTION>__<KEY>` (and
+/// `…__<NAME>__<KEY>` for tables). Any other `STRATO_` variable is a mistake
+/// that stops start-up, except `STRATO_CONFIG` and the service links
+/// Kubernetes adds for a service named `strato` (`STRATO_SERVICE_HOST`,
+/// `STRATO_SERVICE_PORT…`, `STRATO_PORT…`).
+fn setting_variables(
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<config::Map<String, String>, SettingsError> {
+    let known = known_keys();
+    let mut settings = config::Map::new();
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("STRATO_") else {
+            continue;
+        };
+        if OTHER_VARIABLES.contains(&name.as_str()) || is_service_link(rest) {
+            continue;
+        }
+        let path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+        let names_a_setting = match path.as_slice() {
+            [section, key] => known.contains(&format!("{section}.{key}")),
+            [section, table, key] => match (section.as_str(), table.as_str()) {
+                ("server", "response_headers") => !key.is_empty(),
+                ("clouds", cloud) => !cloud.is_empty() && !key.is_empty(),
+                _ => false,
+            },
+            _ => false,
+        };
+        if !names_a_setting {
+            return Err(SettingsError(format!(
+                "environment variable {name} names no setting (settings are \
+                 STRATO_<SECTION>__<KEY>, such as STRATO_SERVER__LISTEN; see deploy/strato.toml)"
+            )));
+        }
+        settings.insert(name, value);
+    }
+    Ok(settings)
+}
+
+/// Kubernetes' service links for a service named `strato`.
+fn is_service_link(rest: &str) -> bool {
+    rest == "SERVICE_HOST" || rest.starts_with("SERVICE_PORT") || rest.starts_with("PORT")
+}
+
+/// Every `section.key` setting there is (tables aside): those the defaults
+/// give, and the optional ones.
+fn known_keys() -> Vec<String> {
+    let mut keys = vec![
+        "server.workers".to_owned(),
+        "server.response_headers".to_owned(),
+    ];
+    if let Ok(defaults) = DEFAULTS.parse::<toml::Table>() {
+        for (section, table) in defaults {
+            if let toml::Value::Table(table) = table {
+                keys.extend(table.keys().map(|key| format!("{section}.{key}")));
+            }
+        }
+    }
+    keys
+}
+
+/// A database URL with its password replaced by `***`.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Whether a cloud setting holds a secret (`password`, `secret`, `token`,
+/// `…_key`), which `config show` and the logs never print.
+fn is_secret(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token"]
+        .iter()
+        .any(|word| key.contains(word))
+        || key.ends_with("_key")
+        || key == "key"
+}
+
+impl Settings {
+    /// The effective settings as TOML, secrets redacted (`strato config show`).
+    ///
+    /// # Errors
+    /// When they cannot be written as TOML.
+    pub fn redacted_toml(&self) -> Result<String, SettingsError> {
+        let mut shown = self.clone();
+        shown.database.url = redacted_url(&shown.database.url);
+        let mut clouds = self.clouds();
+        for cloud in clouds.values_mut() {
+            for (key, value) in &mut cloud.options {
+                if is_secret(key) {
+                    *value = serde_json::Value::String("***".to_owned());
+                }
+            }
+        }
+        shown.clouds = Some(clouds);
+        toml::to_string(&shown).map_err(|e| SettingsError(e.to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -244,7 +383,7 @@ mod tests {
 
     #[test]
     fn defaults_use_sqlite_on_localhost() {
-        let settings = Settings::load(None).unwrap();
+        let settings = Settings::defaults().unwrap();
         assert_eq!(settings.server.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.database.url, "sqlite://strato.db");
         assert_eq!(settings.clouds()["default"].kind, "dummy");
@@ -261,7 +400,7 @@ mod tests {
             "[clouds.fake_driver]\ntype = \"dummy\"\nlatency_ms = 5\n",
         )
         .unwrap();
-        let settings = Settings::load(Some(&file)).unwrap();
+        let settings = Settings::load_from(Some(&file), std::iter::empty()).unwrap();
         // A [clouds] table lists exactly the clouds there are.
         assert_eq!(settings.clouds().len(), 1);
         assert_eq!(
@@ -270,17 +409,74 @@ mod tests {
         );
     }
 
+    fn vars(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
     #[test]
-    fn only_section_key_variables_are_settings() {
-        let vars = [
-            ("STRATO_SERVER__LISTEN", "0.0.0.0:1"),
-            ("STRATO_SERVICE_HOST", "10.0.0.1"),
-            ("STRATO_PORT", "tcp://10.0.0.1:80"),
-            ("OTHER__THING", "x"),
-        ]
-        .map(|(k, v)| (k.to_owned(), v.to_owned()));
-        let kept = setting_variables(vars.into_iter());
-        assert_eq!(kept.keys().collect::<Vec<_>>(), ["STRATO_SERVER__LISTEN"]);
+    fn settings_variables_are_read_and_service_links_left_alone() {
+        let settings = Settings::load_from(
+            None,
+            vars(&[
+                ("STRATO_SERVER__LISTEN", "0.0.0.0:1"),
+                ("STRATO_SERVER__RESPONSE_HEADERS__X_TEAM", "ops"),
+                ("STRATO_CLOUDS__LAB__TYPE", "dummy"),
+                ("STRATO_SERVICE_HOST", "10.0.0.1"),
+                ("STRATO_PORT", "tcp://10.0.0.1:80"),
+                ("STRATO_PORT_80_TCP_ADDR", "10.0.0.1"),
+                ("STRATO_CONFIG", "strato.toml"),
+                ("OTHER__THING", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.listen.to_string(), "0.0.0.0:1");
+        assert_eq!(settings.server.response_headers["x_team"], "ops");
+        assert_eq!(settings.clouds()["lab"].kind, "dummy");
+    }
+
+    #[test]
+    fn a_variable_that_names_no_setting_is_refused_by_name() {
+        for name in [
+            "STRATO_SERVER_LISTEN",
+            "STRATO_SERVER__LISEN",
+            "STRATO_SERVR__LISTEN",
+            "STRATO_LOG__LEVEL__X",
+        ] {
+            let err = Settings::load_from(None, vars(&[(name, "1")]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn shown_settings_hide_secrets() {
+        assert_eq!(
+            redacted_url("postgres://strato:hunter2@db:5432/strato"),
+            "postgres://strato:***@db:5432/strato"
+        );
+        assert_eq!(redacted_url("sqlite://strato.db"), "sqlite://strato.db");
+        let mut settings = Settings::defaults().unwrap();
+        settings.database.url = "postgres://strato:hunter2@db/strato".into();
+        let mut lab = CloudSettings {
+            kind: "ec2".into(),
+            options: BTreeMap::new(),
+        };
+        lab.options
+            .insert("secret_access_key".into(), serde_json::json!("abc"));
+        lab.options.insert("region".into(), serde_json::json!("eu"));
+        settings.set_clouds(BTreeMap::from([("lab".to_owned(), lab)]));
+        let shown = settings.redacted_toml().unwrap();
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("abc"),
+            "{shown}"
+        );
+        assert!(shown.contains("region = \"eu\""), "{shown}");
+        assert!(shown.contains("listen = \"127.0.0.1:8080\""), "{shown}");
     }
 
     #[test]
@@ -289,16 +485,24 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("bad.toml");
         std::fs::write(&file, "[server]\nlisten = \"nowhere\"\n").unwrap();
-        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        let err = Settings::load_from(Some(&file), std::iter::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
         std::fs::write(&file, "[server]\nlisen = \"127.0.0.1:1\"\n").unwrap();
-        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        let err = Settings::load_from(Some(&file), std::iter::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("lisen"), "{err}");
         std::fs::write(&file, "[server]\nworkers = 0\n").unwrap();
-        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        let err = Settings::load_from(Some(&file), std::iter::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("server.workers"), "{err}");
         std::fs::write(&file, "[log]\nlevel = \"=nonsense=\"\n").unwrap();
-        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        let err = Settings::load_from(Some(&file), std::iter::empty())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("log.level"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! `/attribute`: query, add, set and delete an entity's attributes.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::Value;
 use strato_domain::Inventory;
@@ -10,8 +10,9 @@ use strato_domain::attribute::{
 };
 use strato_domain::inventory::AttributeInput;
 
+use super::dto::AttributeBody;
 use super::error::{ClustoError, resource};
-use super::input::{Input, Presentation, driver, entity_name, python_int};
+use super::input::{Input, Presentation, Presented, driver, entity_name, python_int};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -81,16 +82,15 @@ fn attributes_reply(
     attrs: &[Attribute],
     presentation: Presentation,
 ) -> HttpResponse {
-    render::reply(status, &render::attributes(attrs), presentation)
+    let body: Vec<AttributeBody> = attrs.iter().map(AttributeBody::from).collect();
+    render::reply(status, &body, presentation)
 }
 
 async fn query(
-    req: HttpRequest,
     path: web::Path<AttributePath>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let filter = path.filter(&input)?;
     let driver = input.one("driver").map(driver).transpose()?;
     let attrs = inventory
@@ -136,12 +136,10 @@ fn input_of(get: &dyn Fn(&str) -> Option<Value>) -> Result<AttributeInput, Clust
 }
 
 async fn add(
-    req: HttpRequest,
     path: web::Path<AttributePath>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let inputs = match &input.json {
         Some(Value::Array(items)) => items
             .iter()
@@ -182,12 +180,10 @@ async fn add(
 }
 
 async fn set(
-    req: HttpRequest,
     path: web::Path<AttributePath>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let filter = path.filter(&input)?;
     let Some(key) = filter.key else {
         return Err(ClustoError::precondition("Provide a key to set"));
@@ -214,12 +210,10 @@ async fn set(
 }
 
 async fn delete(
-    req: HttpRequest,
     path: web::Path<AttributePath>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let filter = path.filter(&input)?;
     if filter.key.is_none() {
         return Err(ClustoError::precondition(

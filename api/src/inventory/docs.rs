@@ -20,7 +20,8 @@ pub(crate) fn html(part: Option<&str>) -> String {
          \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">\n\
          <html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\">\n\
          <head><title>strato inventory API</title></head>\n\
-         <body><pre>{escaped}</pre></body>\n</html>\n"
+         <body><p><a href=\"/docs/\">API reference (OpenAPI): /docs/</a></p>\n\
+         <pre>{escaped}</pre></body>\n</html>\n"
     )
 }
 
@@ -52,7 +53,8 @@ GET /from-pools pool=... [driver] [type] [children=true]
                                       entities in every pool given
 GET /driverlist, /typelist            the drivers and types
 GET /__version__, /__meta__, /__doc__ the server's version, applications, this text
-GET /healthz                          200 when the database answers
+GET /healthz, /livez, /readyz          probes; GET /metrics  Prometheus metrics
+GET /openapi.json, /docs/             the whole API described (OpenAPI 3.1), and browsable
 "#,
     ),
     (
@@ -99,6 +101,23 @@ POST   /resourcemanager/DRIVER/NAME driver=D | object=NAME [resource]
                                       allocate the next (or the given) resource
 DELETE /resourcemanager/DRIVER/NAME object=NAME [resource]
                                       release it
+"#,
+    ),
+    (
+        "clouds",
+        r#"
+/api/v1 (clouds)
+----------------
+Each path also takes a cloud's name at its end (/api/v1/nodes/lab); without
+one, the cloud named default answers. JSON object (or form) bodies; answers
+carry "status": "ok", errors "status": "error" with the status code.
+GET /api/v1/nodes, /images, /sizes, /locations
+                                      the cloud's nodes, images, sizes (as flavors), locations
+POST /api/v1/vm/start name image size [location] [keyname]
+                                      create a node (a durable job), recorded in the inventory
+PUT  /api/v1/vm/stop node             destroy a node; its record becomes terminated
+PUT  /api/v1/vm/action/assign node|hostname user vm_type [emulate]
+PUT  /api/v1/vm/action/release node|hostname [emulate]
 "#,
     ),
 ];

@@ -1,15 +1,18 @@
 //! `/entity`: list, create, show, insert/remove and delete entities.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::HeaderValue;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpResponse, web};
 use strato_domain::Inventory;
 use strato_domain::InventoryError;
+use strato_domain::entity::Entity;
 use strato_domain::inventory::PoolAction;
 
+use super::dto::EntityBody;
 use super::error::{ClustoError, resource};
-use super::input::{Input, Mode, Presentation, driver_or, entity_name, requested_driver};
+use super::input::{
+    Input, Mode, Presentation, Presented, driver_or, entity_name, requested_driver,
+};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,20 +31,18 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list_all(
-    req: HttpRequest,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let found = inventory.list(&[], presentation.page).await?;
     render::list(&inventory, found, presentation).await
 }
 
 async fn list(
-    req: HttpRequest,
     driver: web::Path<String>,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let driver = driver_or(&driver, |d| {
         ClustoError::precondition(format!("The requested driver \"{d}\" does not exist"))
     })?;
@@ -50,62 +51,45 @@ async fn list(
 }
 
 async fn create(
-    req: HttpRequest,
     driver: web::Path<String>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let driver = requested_driver(&driver)?;
-    let names = input.names("name")?;
-    if names.is_empty() {
-        return Err(ClustoError::precondition(
-            "Provide at least one name to create",
-        ));
-    }
+    let names = input.some_names("name", "Provide at least one name to create")?;
     let outcome = inventory.create(driver, &names).await?;
-    let body = Value::Array(
-        outcome
-            .entities
-            .iter()
-            .map(|e| Value::String(e.path()))
-            .collect(),
-    );
+    let body: Vec<String> = outcome.entities.iter().map(Entity::path).collect();
     if outcome.existing.is_empty() {
         return Ok(render::reply(StatusCode::CREATED, &body, presentation));
     }
-    let existing: Vec<String> = outcome.existing.iter().map(|e| e.path()).collect();
+    let existing: Vec<String> = outcome.existing.iter().map(Entity::path).collect();
     let mut response = render::reply(StatusCode::ACCEPTED, &body, presentation);
     let warning = format!("Entity(s) {} already exist(s)", existing.join(", "));
     if let Ok(value) = HeaderValue::from_str(&warning) {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("warnings"),
-            value,
-        );
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("warnings"), value);
     }
     Ok(response)
 }
 
 async fn show(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let (driver, name) = path.into_inner();
     let (name, driver) = (entity_name(&name)?, requested_driver(&driver)?);
     let mode = presentation.mode_or(Mode::Expanded);
-    let value = render::named(&inventory, &name, Some(driver), mode).await?;
-    Ok(render::reply(StatusCode::OK, &value, presentation))
+    let view = render::named(&inventory, &name, Some(driver), mode).await?;
+    Ok(render::reply(StatusCode::OK, &view, presentation))
 }
 
 async fn action(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let (driver, name) = path.into_inner();
     let driver = requested_driver(&driver)?;
     let action = match input.one("action") {
@@ -122,16 +106,13 @@ async fn action(
             ));
         }
     };
-    let devices = input.names("device")?;
-    if devices.is_empty() {
-        return Err(ClustoError::precondition("Provide at least one device"));
-    }
+    let devices = input.some_names("device", "Provide at least one device")?;
     let details = inventory
         .pool_action(&entity_name(&name)?, driver, action, &devices)
         .await?;
     Ok(render::reply(
         StatusCode::OK,
-        &render::expanded(&details),
+        &EntityBody::from(&details),
         presentation,
     ))
 }

@@ -58,10 +58,7 @@ impl ResponseError for ClustoError {
     fn error_response(&self) -> HttpResponse {
         HttpResponse::build(self.status)
             .content_type("application/json")
-            .body(json::to_text(
-                &serde_json::Value::String(self.message.clone()),
-                false,
-            ))
+            .body(json::to_text(&self.message, false))
     }
 }
 

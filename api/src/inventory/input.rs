@@ -1,7 +1,7 @@
 //! Request input of the inventory API: parameters from the query string and
 //! the form or JSON body, and the `Clusto-*` presentation headers.
 
-use std::future::Future;
+use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
@@ -53,6 +53,20 @@ impl Input {
     /// Every value of a parameter, as entity names.
     pub(crate) fn names(&self, name: &str) -> Result<Vec<EntityName>, ClustoError> {
         self.all(name).into_iter().map(entity_name).collect()
+    }
+
+    /// Every value of a parameter, as entity names, of which there must be
+    /// one at least: none is a 412 with the `missing` message.
+    pub(crate) fn some_names(
+        &self,
+        name: &str,
+        missing: &str,
+    ) -> Result<Vec<EntityName>, ClustoError> {
+        let names = self.names(name)?;
+        if names.is_empty() {
+            return Err(ClustoError::precondition(missing));
+        }
+        Ok(names)
     }
 
     async fn read(req: HttpRequest, mut payload: Payload) -> Result<Self, ClustoError> {
@@ -107,7 +121,7 @@ pub(crate) struct Presentation {
 
 impl Presentation {
     /// Reads the headers.
-    pub(crate) fn of(req: &HttpRequest) -> Result<Self, ClustoError> {
+    fn of(req: &HttpRequest) -> Result<Self, ClustoError> {
         let header = |name: &str| {
             req.headers()
                 .get(name)
@@ -148,6 +162,43 @@ impl Presentation {
     /// The mode asked for, or the endpoint's default.
     pub(crate) fn mode_or(self, default: Mode) -> Mode {
         self.mode.unwrap_or(default)
+    }
+}
+
+impl FromRequest for Presentation {
+    type Error = ClustoError;
+    type Future = Ready<Result<Self, ClustoError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::of(req))
+    }
+}
+
+/// Another extractor's value (the request's [`Input`]), then the
+/// [`Presentation`], read in that order.
+///
+/// actix-web polls a handler's extractors together and answers the first
+/// error that is ready, so a `Presentation` beside an `Input` still reading
+/// its body would answer a bad header before a bad body; this keeps the
+/// body's error first.
+#[derive(Debug)]
+pub(crate) struct Presented<T>(pub(crate) T, pub(crate) Presentation);
+
+impl<T> FromRequest for Presented<T>
+where
+    T: FromRequest<Error = ClustoError> + 'static,
+    T::Future: 'static,
+{
+    type Error = ClustoError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ClustoError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = T::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let value = value.await?;
+            Ok(Self(value, Presentation::of(&req)?))
+        })
     }
 }
 

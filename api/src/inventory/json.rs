@@ -4,19 +4,20 @@
 
 use std::io;
 
-use serde_json::Value;
+use serde::Serialize;
 use serde_json::ser::Formatter;
 
 /// Writes `value` as the reference does.
-pub(crate) fn to_text(value: &Value, minify: bool) -> Vec<u8> {
+pub(crate) fn to_text(value: &impl Serialize, minify: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(128);
     let formatter = PythonFormatter {
         indent: (!minify).then_some(0),
         has_value: false,
     };
     let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    // Writing a `Value` into memory cannot fail.
-    let _ = serde::Serialize::serialize(value, &mut serializer);
+    // Writing into memory cannot fail, nor can the answers' types: their
+    // maps have string keys.
+    let _ = value.serialize(&mut serializer);
     out
 }
 
@@ -128,7 +129,7 @@ impl Formatter for PythonFormatter {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
 

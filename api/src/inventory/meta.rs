@@ -4,11 +4,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::ACCEPT;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Map, Value, json};
-use strato_domain::driver::Driver;
 
 use super::docs;
-use super::error::{ClustoError, resource};
+use super::dto::{ClassList, MetaBody};
+use super::error::resource;
 use super::input::Presentation;
 use super::render;
 
@@ -62,53 +61,20 @@ async fn documentation(req: HttpRequest) -> HttpResponse {
     }
 }
 
-async fn version(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
-    Ok(render::reply(
-        StatusCode::OK,
-        &json!(VERSION),
-        Presentation::of(&req)?,
-    ))
+async fn version(presentation: Presentation) -> HttpResponse {
+    render::reply(StatusCode::OK, &VERSION, presentation)
 }
 
-async fn meta(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
-    let body = json!({
-        "apps": {
-            "/attribute": "attribute",
-            "/entity": "entity",
-            "/resourcemanager": "resourcemanager",
-        },
-        "server": "strato",
-        "version": VERSION,
-    });
-    Ok(render::reply(
-        StatusCode::OK,
-        &body,
-        Presentation::of(&req)?,
-    ))
+async fn meta(presentation: Presentation) -> HttpResponse {
+    render::reply(StatusCode::OK, &MetaBody::new(VERSION), presentation)
 }
 
-async fn driver_list(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
-    let body: Map<String, Value> = Driver::ALL
-        .iter()
-        .map(|d| (d.as_str().to_owned(), d.class_path().into()))
-        .collect();
-    Ok(render::reply(
-        StatusCode::OK,
-        &Value::Object(body),
-        Presentation::of(&req)?,
-    ))
+async fn driver_list(presentation: Presentation) -> HttpResponse {
+    render::reply(StatusCode::OK, &ClassList::drivers(), presentation)
 }
 
-async fn type_list(req: HttpRequest) -> Result<HttpResponse, ClustoError> {
-    let body: Map<String, Value> = Driver::type_list()
-        .into_iter()
-        .map(|(t, class)| (t.as_str().to_owned(), class.into()))
-        .collect();
-    Ok(render::reply(
-        StatusCode::OK,
-        &Value::Object(body),
-        Presentation::of(&req)?,
-    ))
+async fn type_list(presentation: Presentation) -> HttpResponse {
+    render::reply(StatusCode::OK, &ClassList::types(), presentation)
 }
 
 /// Tells browsers to stop asking for an icon.

@@ -1,15 +1,15 @@
 //! Queries: `/by-name`, `/by-names`, `/by-attr`, `/from-pools`.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
+use actix_web::{HttpResponse, web};
 use strato_domain::Inventory;
 use strato_domain::attribute::{AttributeKey, AttributeQuery};
 use strato_domain::driver::DriverType;
 use strato_domain::inventory::PoolQuery;
 
+use super::dto::EntityView;
 use super::error::{ClustoError, resource};
-use super::input::{Input, Mode, Presentation, boolean, driver, entity_name};
+use super::input::{Input, Mode, Presented, boolean, driver, entity_name};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -20,65 +20,44 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn by_name(
-    req: HttpRequest,
     path: web::Path<String>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let name = entity_name(&path)?;
     let driver = input.one("driver").map(driver).transpose()?;
-    let value = render::named(
-        &inventory,
-        &name,
-        driver,
-        presentation.mode_or(Mode::Expanded),
-    )
-    .await?;
-    Ok(render::reply(StatusCode::OK, &value, presentation))
+    let mode = presentation.mode_or(Mode::Expanded);
+    let view = render::named(&inventory, &name, driver, mode).await?;
+    Ok(render::reply(StatusCode::OK, &view, presentation))
 }
 
 async fn by_names(
-    req: HttpRequest,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
-    let names = input.names("name")?;
-    if names.is_empty() {
-        return Err(ClustoError::precondition(
-            "Provide at least one name to get data from",
-        ));
-    }
+    let names = input.some_names("name", "Provide at least one name to get data from")?;
     let found = inventory.by_names(&names).await?;
     let present: Vec<_> = found.iter().flatten().cloned().collect();
     let mut rendered = render::entities(&inventory, &present, presentation.mode_or(Mode::Compact))
         .await?
         .into_iter();
-    let body: Vec<Value> = found
+    // Absent names answer `null`.
+    let body: Vec<Option<EntityView>> = found
         .iter()
-        .map(|e| {
-            if e.is_some() {
-                rendered.next().unwrap_or(Value::Null)
-            } else {
-                Value::Null
-            }
-        })
+        .map(|e| e.as_ref().and_then(|_| rendered.next()))
         .collect();
     let status = match present.len() {
         0 => StatusCode::NOT_FOUND,
         n if n < found.len() => StatusCode::PARTIAL_CONTENT,
         _ => StatusCode::OK,
     };
-    Ok(render::reply(status, &Value::Array(body), presentation))
+    Ok(render::reply(status, &body, presentation))
 }
 
 async fn by_attr(
-    req: HttpRequest,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let key = input
         .one("key")
         .ok_or_else(|| ClustoError::precondition("Provide a key to use get_by_attr"))?;
@@ -96,17 +75,10 @@ async fn by_attr(
 }
 
 async fn from_pools(
-    req: HttpRequest,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
-    let pools = input.names("pool")?;
-    if pools.is_empty() {
-        return Err(ClustoError::precondition(
-            "Provide at least one pool to get data from",
-        ));
-    }
+    let pools = input.some_names("pool", "Provide at least one pool to get data from")?;
     let types = input
         .all("type")
         .into_iter()

@@ -1,80 +1,33 @@
-//! The inventory API's JSON shapes and responses.
+//! The inventory API's responses: answer types written as the reference
+//! writes JSON, with its status and paging headers.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 use strato_domain::Inventory;
-use strato_domain::attribute::{Attribute, AttributeValue};
 use strato_domain::driver::Driver;
-use strato_domain::entity::{Entity, EntityDetails, EntityName};
+use strato_domain::entity::{Entity, EntityName};
 use strato_domain::page::Paged;
 
+use super::dto::{EntityBody, EntityView};
 use super::error::ClustoError;
 use super::input::{Mode, Presentation};
 use super::json;
-
-/// An attribute as `{datatype, key, number, subkey, value}`.
-pub(crate) fn attribute(attr: &Attribute) -> Value {
-    let value = match &attr.value {
-        AttributeValue::String(s) => Value::String(s.clone()),
-        AttributeValue::Int(i) => json!(i),
-        AttributeValue::Bool(b) => json!(b),
-        AttributeValue::Json(v) => v.clone(),
-        AttributeValue::Datetime(_) | AttributeValue::Relation(_) => {
-            Value::String(attr.value.to_stored().text)
-        }
-    };
-    json!({
-        "datatype": attr.value.datatype().as_str(),
-        "key": attr.key.as_str(),
-        "number": attr.number,
-        "subkey": attr.subkey.as_ref().map(|s| s.as_str()),
-        "value": value,
-    })
-}
-
-/// A list of attributes.
-pub(crate) fn attributes(attrs: &[Attribute]) -> Value {
-    Value::Array(attrs.iter().map(attribute).collect())
-}
-
-/// An entity's expanded view.
-pub(crate) fn expanded(details: &EntityDetails) -> Value {
-    let paths =
-        |list: &[Entity]| Value::Array(list.iter().map(|e| Value::String(e.path())).collect());
-    let mut object = Map::new();
-    object.insert("attrs".into(), attributes(&details.attributes));
-    object.insert("contents".into(), paths(&details.contents));
-    object.insert("driver".into(), details.entity.driver.as_str().into());
-    object.insert("name".into(), details.entity.name.as_str().into());
-    object.insert("parents".into(), paths(&details.parents));
-    object.insert(
-        "type".into(),
-        details.entity.driver.driver_type().as_str().into(),
-    );
-    if let Some(ips) = details.ips() {
-        object.insert("ips".into(), ips.into());
-    }
-    if let Some(count) = details.allocations {
-        object.insert("count".into(), count.into());
-    }
-    Value::Object(object)
-}
 
 /// Entities in the mode asked for, in order.
 pub(crate) async fn entities(
     inventory: &Inventory,
     list: &[Entity],
     mode: Mode,
-) -> Result<Vec<Value>, ClustoError> {
+) -> Result<Vec<EntityView>, ClustoError> {
     Ok(match mode {
-        Mode::Compact => list.iter().map(|e| Value::String(e.path())).collect(),
+        Mode::Compact => list.iter().map(|e| EntityView::Compact(e.path())).collect(),
         Mode::Expanded => inventory
             .details(list)
             .await?
             .iter()
-            .map(expanded)
+            .map(|details| EntityView::Expanded(EntityBody::from(details)))
             .collect(),
     })
 }
@@ -85,18 +38,24 @@ pub(crate) async fn named(
     name: &EntityName,
     driver: Option<Driver>,
     mode: Mode,
-) -> Result<Value, ClustoError> {
+) -> Result<EntityView, ClustoError> {
     Ok(match mode {
-        Mode::Compact => Value::String(inventory.get(name, driver).await?.path()),
-        Mode::Expanded => expanded(&inventory.show(name, driver).await?),
+        Mode::Compact => EntityView::Compact(inventory.get(name, driver).await?.path()),
+        Mode::Expanded => {
+            EntityView::Expanded(EntityBody::from(&inventory.show(name, driver).await?))
+        }
     })
 }
 
 /// A JSON answer, formatted as the request asked.
-pub(crate) fn reply(status: StatusCode, value: &Value, presentation: Presentation) -> HttpResponse {
+pub(crate) fn reply(
+    status: StatusCode,
+    body: &impl Serialize,
+    presentation: Presentation,
+) -> HttpResponse {
     HttpResponse::build(status)
         .content_type("application/json")
-        .body(json::to_text(value, presentation.minify))
+        .body(json::to_text(body, presentation.minify))
 }
 
 /// A list answer with its paging headers.
@@ -106,7 +65,7 @@ pub(crate) async fn list(
     presentation: Presentation,
 ) -> Result<HttpResponse, ClustoError> {
     let items = entities(inventory, &found.items, presentation.mode_or(Mode::Compact)).await?;
-    let mut response = reply(StatusCode::OK, &Value::Array(items), presentation);
+    let mut response = reply(StatusCode::OK, &items, presentation);
     if let (Some(pages), Some(page)) = (found.pages, presentation.page) {
         let headers = response.headers_mut();
         for (name, value) in [

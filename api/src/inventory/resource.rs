@@ -1,13 +1,13 @@
 //! `/resourcemanager`: list, create and show managers; allocate and release.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
+use actix_web::{HttpResponse, web};
 use strato_domain::Inventory;
 use strato_domain::inventory::AllocationRequest;
 
+use super::dto::{AllocationBody, AttributeBody, EntityBody};
 use super::error::{ClustoError, resource};
-use super::input::{Input, Presentation, driver, driver_or, entity_name};
+use super::input::{Input, Presentation, Presented, driver, driver_or, entity_name};
 use super::render;
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
@@ -28,20 +28,18 @@ pub(super) fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 async fn list_all(
-    req: HttpRequest,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let found = inventory.managers(None, presentation.page).await?;
     render::list(&inventory, found, presentation).await
 }
 
 async fn list(
-    req: HttpRequest,
     path: web::Path<String>,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let driver = driver_or(&path, |d| {
         ClustoError::new(
             StatusCode::NOT_FOUND,
@@ -53,12 +51,10 @@ async fn list(
 }
 
 async fn create(
-    req: HttpRequest,
     path: web::Path<String>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let driver = driver(&path)?;
     let name = input
         .one("name")
@@ -68,35 +64,32 @@ async fn create(
         .await?;
     Ok(render::reply(
         StatusCode::CREATED,
-        &render::expanded(&details),
+        &EntityBody::from(&details),
         presentation,
     ))
 }
 
 async fn show(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
+    presentation: Presentation,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let (driver_name, name) = path.into_inner();
     let details = inventory
         .show_manager(&entity_name(&name)?, driver(&driver_name)?)
         .await?;
     Ok(render::reply(
         StatusCode::OK,
-        &render::expanded(&details),
+        &EntityBody::from(&details),
         presentation,
     ))
 }
 
 async fn allocate(
-    req: HttpRequest,
     path: web::Path<(String, String)>,
-    input: Input,
+    Presented(input, presentation): Presented<Input>,
     inventory: web::Data<Inventory>,
 ) -> Result<HttpResponse, ClustoError> {
-    let presentation = Presentation::of(&req)?;
     let (driver_name, name) = path.into_inner();
     let request = match (input.one("driver"), input.one("object")) {
         (Some(new_driver), None) => AllocationRequest::Create(driver(new_driver)?),
@@ -118,8 +111,8 @@ async fn allocate(
         )
         .await?;
     let body = match (&allocated.recorded, creates) {
-        (Some(attr), false) => render::attribute(attr),
-        _ => Value::String(allocated.thing.path()),
+        (Some(attr), false) => AllocationBody::Attribute(AttributeBody::from(attr)),
+        _ => AllocationBody::Thing(allocated.thing.path()),
     };
     Ok(render::reply(StatusCode::CREATED, &body, presentation))
 }

@@ -25,7 +25,7 @@ impl Record {
     }
 
     /// Whether the record says what `node` says.
-    fn agrees_with(&self, node: &Node) -> bool {
+    pub(crate) fn agrees_with(&self, node: &Node) -> bool {
         let addresses: Vec<&String> = node.public_ips.iter().chain(&node.private_ips).collect();
         self.node_id.as_deref() == Some(node.id.as_str())
             && self.state.as_deref() == Some(node.state.as_str())

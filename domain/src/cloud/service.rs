@@ -286,7 +286,10 @@ impl Clouds {
     /// [`CloudError::UnknownCloud`], [`CloudError::Provider`],
     /// [`CloudError::Store`].
     pub async fn survey(&self, cloud: &CloudName) -> Result<Survey, CloudError> {
-        let nodes = self.provider(cloud)?.list_nodes().await?;
+        let provider = self.provider(cloud)?;
+        // Records first, then nodes: a node started meanwhile is then seen
+        // unrecorded (and recorded again, harmlessly), never a fresh record
+        // seen without its node (which would terminate it).
         let query = AttributeQuery {
             key: AttributeKey::known(CLOUD),
             subkey: Some(AttributeKey::known(NAME)),
@@ -295,15 +298,9 @@ impl Clouds {
         let mut records = Vec::new();
         for entity in self.attributes.find_entities(&query, None).await?.items {
             let attrs = self.attributes.list(entity.id).await?;
-            let value = |subkey| registration::value_of(&attrs, CLOUD, subkey).map(str::to_owned);
-            records.push(Record {
-                uuid: value(UUID),
-                node_id: value(NODE_ID),
-                state: value(STATE),
-                addresses: addresses(&attrs),
-                entity,
-            });
+            records.push(record(entity, &attrs));
         }
+        let nodes = provider.list_nodes().await?;
         Ok(Survey { nodes, records })
     }
 
@@ -359,9 +356,12 @@ impl Clouds {
     /// otherwise under the first free candidate name.
     async fn register(&self, cloud: &CloudName, node: &Node) -> Result<Entity, CloudError> {
         if let Some(entity) = self.registered(cloud, UUID, &node.uuid).await? {
-            self.attributes
-                .apply(entity.id, &registration::refresh(node))
-                .await?;
+            let attrs = self.attributes.list(entity.id).await?;
+            if !record(entity.clone(), &attrs).agrees_with(node) {
+                self.attributes
+                    .apply(entity.id, &registration::refresh(node))
+                    .await?;
+            }
             return Ok(entity);
         }
         let attributes = registration::attributes(cloud, self.provider(cloud)?.info(), node);
@@ -389,6 +389,18 @@ impl Clouds {
             }
         }
         Err(CloudError::NoFreeName(node.name.clone()))
+    }
+}
+
+/// An entity's node record, as its attributes say.
+fn record(entity: Entity, attrs: &[Attribute]) -> Record {
+    let value = |subkey| registration::value_of(attrs, CLOUD, subkey).map(str::to_owned);
+    Record {
+        uuid: value(UUID),
+        node_id: value(NODE_ID),
+        state: value(STATE),
+        addresses: addresses(attrs),
+        entity,
     }
 }
 

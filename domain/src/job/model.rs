@@ -57,6 +57,9 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Every kind.
+    pub const ALL: [Self; 3] = [Self::StartNode, Self::StopNode, Self::Reconcile];
+
     /// The kind's stored name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,9 +71,7 @@ impl JobKind {
 
     /// The kind of a stored name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::StartNode, Self::StopNode, Self::Reconcile]
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
     }
 }
 
@@ -215,6 +216,15 @@ pub struct NewJob {
     /// Stored already claimed (running, first attempt) by this lease: the
     /// request that enqueues it runs it at once.
     pub claimed: Option<Lease>,
+}
+
+/// The queue at a glance.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JobStats {
+    /// How many jobs of each kind are in each state.
+    pub counts: Vec<(JobKind, JobState, u64)>,
+    /// When the oldest queued job was stored.
+    pub oldest_queued: Option<NaiveDateTime>,
 }
 
 /// A stored job.

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 
-use super::model::{Job, JobId, Lease, NewJob, WorkerId};
+use super::model::{Job, JobId, JobStats, Lease, NewJob, WorkerId};
 use crate::error::StoreError;
 
 /// Storage of jobs. Ports whose writes need a job take it as a [`NewJob`]
@@ -59,6 +59,13 @@ pub trait JobQueue: Send + Sync {
         error: &str,
         retry_at: Option<NaiveDateTime>,
     ) -> Result<bool, StoreError>;
+
+    /// How many jobs there are of each kind in each state, and when the
+    /// oldest queued one was stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Unavailable`] when storage fails.
+    async fn stats(&self) -> Result<JobStats, StoreError>;
 
     /// A job by id.
     ///

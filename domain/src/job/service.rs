@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use super::model::{Job, JobId, Lease, NewJob, Task, WorkerId};
+use super::model::{Job, JobId, JobStats, Lease, NewJob, Task, WorkerId};
 use super::policy::{RetryPolicy, Settlement};
 use super::ports::JobQueue;
 use crate::clock::Clock;
@@ -17,6 +17,15 @@ pub struct Reconciled {
     pub recorded: usize,
     /// Records brought up to date.
     pub refreshed: usize,
+}
+
+/// One attempt of a job, settled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// What becomes of the job.
+    pub settlement: Settlement,
+    /// What a reconciliation fixed, when the job was one and it succeeded.
+    pub reconciled: Option<Reconciled>,
 }
 
 /// The jobs service: runs provider operations as durable jobs, either at
@@ -175,6 +184,16 @@ impl Jobs {
         }
     }
 
+    /// The queue at a glance, and how long its oldest queued job has waited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when storage fails.
+    pub async fn stats(&self) -> Result<(JobStats, Option<chrono::TimeDelta>), StoreError> {
+        let stats = self.queue.stats().await?;
+        let waited = stats.oldest_queued.map(|at| self.clock.now() - at);
+        Ok((stats, waited))
+    }
+
     /// Claims the next due job for this process, if any. Jobs whose lease
     /// expired once too often (their process kept dying) are given up.
     ///
@@ -210,8 +229,10 @@ impl Jobs {
     /// # Errors
     /// [`StoreError`] when the outcome cannot be written; the job then runs
     /// again once its lease expires.
-    pub async fn run(&self, job: &Job, jitter: f64) -> Result<Settlement, StoreError> {
+    pub async fn run(&self, job: &Job, jitter: f64) -> Result<Attempt, StoreError> {
         let outcome = self.execute(job).await;
+        let reconciled = outcome.as_ref().ok().copied().flatten();
+        let outcome = outcome.map(|_| ());
         let now = self.clock.now();
         let settlement = match &outcome {
             Ok(()) => Settlement::Succeeded,
@@ -234,20 +255,25 @@ impl Jobs {
                     .await?;
             }
         }
-        Ok(settlement)
+        Ok(Attempt {
+            settlement,
+            reconciled,
+        })
     }
 
-    async fn execute(&self, job: &Job) -> Result<(), CloudError> {
+    async fn execute(&self, job: &Job) -> Result<Option<Reconciled>, CloudError> {
         let retry = job.attempts > 1;
         match &job.task {
             Task::StartNode { cloud, node } => self
                 .clouds
                 .create_and_record(cloud, node, &job.id.idempotency_key())
                 .await
-                .map(|_| ()),
-            Task::StopNode { cloud, node } => {
-                self.clouds.destroy_and_mark(cloud, node, retry).await
-            }
+                .map(|_| None),
+            Task::StopNode { cloud, node } => self
+                .clouds
+                .destroy_and_mark(cloud, node, retry)
+                .await
+                .map(|()| None),
             Task::Reconcile { cloud } => {
                 let fixed = self.reconcile(cloud).await?;
                 if fixed != Reconciled::default() {
@@ -259,7 +285,7 @@ impl Jobs {
                         "reconciliation fixed the inventory"
                     );
                 }
-                Ok(())
+                Ok(Some(fixed))
             }
         }
     }
@@ -545,7 +571,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(true));
         let settled = f.build().run(&job, 0.5).await.unwrap();
-        assert_eq!(settled, Settlement::Succeeded);
+        assert_eq!(settled.settlement, Settlement::Succeeded);
     }
 
     #[tokio::test]
@@ -580,7 +606,7 @@ mod tests {
                 },
                 attempts,
             );
-            assert_eq!(f.build().run(&job, 1.0).await.unwrap(), expected);
+            assert_eq!(f.build().run(&job, 1.0).await.unwrap().settlement, expected);
         }
     }
 
@@ -619,7 +645,7 @@ mod tests {
             2,
         );
         assert_eq!(
-            f.build().run(&job, 0.0).await.unwrap(),
+            f.build().run(&job, 0.0).await.unwrap().settlement,
             Settlement::Succeeded
         );
     }
