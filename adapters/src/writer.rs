@@ -5,9 +5,10 @@
 //! IMMEDIATE`), runs the queued requests' work one after the other, each in
 //! a savepoint of its own, until the queue is empty or the batch holds
 //! [`MAX_BATCH`] requests or has run for [`MAX_BATCH_TIME`], then commits.
-//! A request whose work fails is rolled back to its savepoint and answered
-//! its error at once; the others are answered only after the commit that
-//! holds their work, and all of them get an error if that commit fails.
+//! A request whose work fails is rolled back to its savepoint; every request
+//! is answered only after the batch's commit (a failed one its own error,
+//! which then reads consistently with the others' committed work), and the
+//! successful ones all get an error if that commit fails.
 //! Callers await their answer: no runtime thread blocks.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -72,7 +73,7 @@ enum Outcome {
     /// It succeeded; the answer waits for the commit.
     Done(Answer),
     /// It failed; the answer (its error) goes out once its savepoint is
-    /// rolled back.
+    /// rolled back and the batch is settled.
     Failed(Box<dyn FnOnce() + Send>),
 }
 
@@ -323,9 +324,11 @@ fn step(conn: &mut DbConnection, request: Request) -> Result<Option<Answer>, Str
             }
         }
         Ok(Outcome::Failed(answer)) => {
-            let undone = back_to(conn, 1);
-            answer();
-            undone
+            // Its error goes out after the batch's commit too, so that what
+            // its caller reads next already shows the work of the requests
+            // before it (a name taken by one of them, say).
+            back_to(conn, 1)?;
+            Ok(Some(Box::new(move |_: Result<(), StoreError>| answer())))
         }
         Err(_) => {
             // Unwinding dropped the request's answer: its caller gets

@@ -274,7 +274,38 @@ fn value_of(metrics: &str, series: &str) -> f64 {
 
 #[tokio::test]
 async fn metrics_move_with_real_traffic() {
-    let app = spawn_app(Db::Sqlite).await;
+    for db in [Db::Sqlite, Db::Postgres] {
+        metrics_move_on(db).await;
+    }
+}
+
+#[tokio::test]
+async fn readyz_follows_the_database() {
+    for db in [Db::Sqlite, Db::Postgres] {
+        let app = spawn_app(db).await;
+        let ready = app.get("/readyz").await;
+        assert_eq!(
+            (ready.status, ready.json()),
+            (200, serde_json::json!({"status": "ok"}))
+        );
+        assert_eq!(app.get("/livez").await.status, 200);
+        if db == Db::Postgres {
+            app.database
+                .admin_sql("DROP DATABASE {db} WITH (FORCE)")
+                .await;
+            let gone = app.get("/readyz").await;
+            assert_eq!(
+                (gone.status, gone.json()),
+                (503, serde_json::json!({"status": "unavailable"}))
+            );
+            assert_eq!(app.get("/livez").await.status, 200);
+        }
+        app.stop().await;
+    }
+}
+
+async fn metrics_move_on(db: Db) {
+    let app = spawn_app(db).await;
     let before = app.get("/metrics").await;
     assert_eq!(before.status, 200);
     assert!(
