@@ -154,7 +154,7 @@ impl From<CloudError> for CloudApiError {
                         "The cloud provider is throttling requests; try again later".to_owned()
                     }
                     ProviderError::Unavailable(_) | ProviderError::Failed(_) => {
-                        tracing::warn!(error = %crate::errors::chain(&err), "cloud provider failed");
+                        tracing::error!(error = %crate::errors::chain(&err), "cloud provider failed");
                         "The cloud provider failed".to_owned()
                     }
                     ProviderError::Timeout => {
