@@ -159,15 +159,15 @@ impl Clouds {
     /// destroyed again, so that no node runs unrecorded.
     ///
     /// # Errors
-    /// As [`Clouds::check_start`]; [`CloudError::Provider`],
-    /// [`CloudError::Store`], [`CloudError::NoFreeName`].
+    /// [`CloudError::UnknownCloud`], [`CloudError::Provider`],
+    /// [`CloudError::Store`], [`CloudError::NoFreeName`]. The parameters
+    /// were checked ([`Clouds::check_start`]) before the job was stored.
     pub async fn create_and_record(
         &self,
         cloud: &CloudName,
         new: &NewNode,
         key: &IdempotencyKey,
     ) -> Result<(ProviderInfo, Node), CloudError> {
-        self.check_start(cloud, new)?;
         let provider = self.provider(cloud)?;
         let node = provider.create_node(new, key).await?;
         if let Err(err) = self.register(cloud, &node).await {
@@ -202,16 +202,15 @@ impl Clouds {
             Err(super::ProviderError::NotFound { .. }) if retry => {}
             Err(err) => return Err(err.into()),
         }
-        if let Some(entity) = self.registered(cloud, NODE_ID, node.as_str()).await? {
-            self.terminate(&entity).await?;
+        if let Some((entity, attrs)) = self.registered(cloud, NODE_ID, node.as_str()).await? {
+            self.terminate(&entity, &attrs).await?;
         }
         Ok(())
     }
 
     /// Marks a recorded node terminated, releasing it when it was assigned.
-    async fn terminate(&self, entity: &Entity) -> Result<(), CloudError> {
-        let attrs = self.attributes.list(entity.id).await?;
-        let released = registration::current_user(&attrs).map(|_| self.clock.now());
+    async fn terminate(&self, entity: &Entity, attrs: &[Attribute]) -> Result<(), CloudError> {
+        let released = registration::current_user(attrs).map(|_| self.clock.now());
         self.attributes
             .apply(entity.id, &registration::destroyed(released))
             .await?;
@@ -263,7 +262,7 @@ impl Clouds {
         node: &NodeRef,
     ) -> Result<Assignment, CloudError> {
         let node = self.find_node(cloud, node).await?;
-        let entity = self
+        let (entity, _) = self
             .registered(cloud, UUID, &node.uuid)
             .await?
             .ok_or_else(|| CloudError::NotAssigned(node.id.to_string()))?;
@@ -311,7 +310,10 @@ impl Clouds {
     /// [`CloudError::NoFreeName`].
     pub async fn fix(&self, cloud: &CloudName, fix: &Fix) -> Result<(), CloudError> {
         match fix {
-            Fix::Terminate(entity) => self.terminate(entity).await,
+            Fix::Terminate(entity) => {
+                let attrs = self.attributes.list(entity.id).await?;
+                self.terminate(entity, &attrs).await
+            }
             Fix::Record(node) => self.register(cloud, node).await.map(|_| ()),
             Fix::Refresh(entity, node) => {
                 self.attributes
@@ -331,13 +333,14 @@ impl Clouds {
             .ok_or_else(|| CloudError::NodeNotFound(wanted.to_string()))
     }
 
-    /// The entity of the cloud's node whose `cloud/<subkey>` is `value`.
+    /// The entity of the cloud's node whose `cloud/<subkey>` is `value`,
+    /// with its attributes.
     async fn registered(
         &self,
         cloud: &CloudName,
         subkey: &'static str,
         value: &str,
-    ) -> Result<Option<Entity>, CloudError> {
+    ) -> Result<Option<(Entity, Vec<Attribute>)>, CloudError> {
         let query = AttributeQuery {
             key: AttributeKey::known(CLOUD),
             subkey: Some(AttributeKey::known(subkey)),
@@ -346,7 +349,7 @@ impl Clouds {
         for entity in self.attributes.find_entities(&query, None).await?.items {
             let attrs = self.attributes.list(entity.id).await?;
             if registration::value_of(&attrs, CLOUD, NAME) == Some(cloud.as_str()) {
-                return Ok(Some(entity));
+                return Ok(Some((entity, attrs)));
             }
         }
         Ok(None)
@@ -355,8 +358,7 @@ impl Clouds {
     /// Records a node: refreshes its entity when it has one, creates one
     /// otherwise under the first free candidate name.
     async fn register(&self, cloud: &CloudName, node: &Node) -> Result<Entity, CloudError> {
-        if let Some(entity) = self.registered(cloud, UUID, &node.uuid).await? {
-            let attrs = self.attributes.list(entity.id).await?;
+        if let Some((entity, attrs)) = self.registered(cloud, UUID, &node.uuid).await? {
             if !record(entity.clone(), &attrs).agrees_with(node) {
                 self.attributes
                     .apply(entity.id, &registration::refresh(node))
@@ -384,7 +386,7 @@ impl Clouds {
             }
             // The name may have been taken by a concurrent request recording
             // this very node: that entity is then the one to use.
-            if let Some(entity) = self.registered(cloud, UUID, &node.uuid).await? {
+            if let Some((entity, _)) = self.registered(cloud, UUID, &node.uuid).await? {
                 return Ok(entity);
             }
         }
