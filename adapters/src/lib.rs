@@ -9,7 +9,10 @@
 //! clouds, or of how the ports are wired together.
 //!
 //! `tables` holds the SQL, one module per table; `repositories` implements
-//! the ports on [`Store`], one module per port, by composing it.
+//! the ports on [`Store`], one module per port, by composing it. `secrets`
+//! keeps secrets at rest: IM owners' passwords and tokens as argon2id hashes
+//! ([`Argon2Hasher`], the domain's `SecretHasher`), and the clouds requests
+//! describe sealed with XChaCha20-Poly1305 ([`Sealer`], handed to the store).
 
 mod checkpoint;
 mod connection;
@@ -17,6 +20,7 @@ mod error;
 mod repositories;
 mod rows;
 mod schema;
+mod secrets;
 mod settings;
 mod store;
 mod tables;
@@ -24,5 +28,6 @@ mod writer;
 
 pub use connection::Backend;
 pub use error::SetupError;
+pub use secrets::{Argon2Hasher, CostError, KeyError, Sealer};
 pub use settings::DatabaseSettings;
 pub use store::{PoolState, Store};

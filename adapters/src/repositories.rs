@@ -6,6 +6,7 @@
 mod attribute_repository;
 mod entity_repository;
 mod health_check;
+mod infrastructure_repository;
 mod job_queue;
 mod pool_repository;
 mod resource_repository;

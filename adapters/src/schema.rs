@@ -57,4 +57,67 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    im_owners (id) {
+        id -> Text,
+        username -> Nullable<Text>,
+        lookup -> Text,
+        secret_hash -> Text,
+    }
+}
+
+diesel::table! {
+    infrastructures (id) {
+        id -> Text,
+        radl -> Text,
+        next_vm -> BigInt,
+        contmsg -> Text,
+        contextualized -> Nullable<Bool>,
+        deleting -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    infrastructure_owners (infrastructure_id, owner_id) {
+        infrastructure_id -> Text,
+        position -> BigInt,
+        owner_id -> Text,
+    }
+}
+
+diesel::table! {
+    infrastructure_clouds (infrastructure_id, position) {
+        infrastructure_id -> Text,
+        position -> BigInt,
+        cloud_id -> Text,
+        configured -> Nullable<Text>,
+        sealed -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    infrastructure_vms (infrastructure_id, vm_id) {
+        infrastructure_id -> Text,
+        vm_id -> BigInt,
+        cloud_id -> Text,
+        node_id -> Nullable<Text>,
+        radl -> Text,
+        state -> Text,
+        log -> Text,
+        removed -> Bool,
+        idempotency_key -> Text,
+    }
+}
+
+diesel::joinable!(infrastructure_owners -> im_owners (owner_id));
+diesel::joinable!(infrastructure_owners -> infrastructures (infrastructure_id));
+
 diesel::allow_tables_to_appear_in_same_query!(entities, attributes, pool_members, allocations);
+diesel::allow_tables_to_appear_in_same_query!(
+    im_owners,
+    infrastructures,
+    infrastructure_owners,
+    infrastructure_clouds,
+    infrastructure_vms,
+);

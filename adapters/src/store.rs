@@ -8,6 +8,7 @@ use strato_domain::StoreError;
 
 use crate::connection::{Backend, DbConnection, Manager, migrate, write_tx};
 use crate::error::SetupError;
+use crate::secrets::Sealer;
 use crate::settings::DatabaseSettings;
 use crate::writer::Writer;
 
@@ -26,6 +27,9 @@ pub struct Store {
     applied: Arc<Vec<String>>,
     /// How many times work waited for a pooled connection.
     waits: Arc<AtomicU64>,
+    /// Seals the clouds that requests describe before they are stored; without
+    /// it such clouds can be neither stored nor read.
+    sealer: Option<Arc<Sealer>>,
 }
 
 /// The connection pool at a glance.
@@ -102,7 +106,24 @@ impl Store {
             writer,
             applied: Arc::new(Vec::new()),
             waits: Arc::new(AtomicU64::new(0)),
+            sealer: None,
         })
+    }
+
+    /// The store, sealing the clouds that requests describe with this sealer
+    /// (see [`Sealer`]); without one, storing or reading such a cloud fails
+    /// as unavailable.
+    #[must_use]
+    pub fn with_sealer(self, sealer: Sealer) -> Self {
+        Self {
+            sealer: Some(Arc::new(sealer)),
+            ..self
+        }
+    }
+
+    /// The sealer of described clouds, if any.
+    pub(crate) fn sealer(&self) -> Option<Arc<Sealer>> {
+        self.sealer.clone()
     }
 
     /// Runs the migrations that have not run yet.

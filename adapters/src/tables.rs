@@ -6,5 +6,6 @@
 pub(crate) mod allocations;
 pub(crate) mod attributes;
 pub(crate) mod entities;
+pub(crate) mod infrastructures;
 pub(crate) mod jobs;
 pub(crate) mod pool_members;

@@ -33,6 +33,8 @@ fn request_id(given: Option<&HeaderValue>) -> String {
 fn family(route: &str) -> &'static str {
     if route.starts_with("/api/v1") {
         "clouds"
+    } else if route.starts_with("/infrastructures") || route == "/version" {
+        "infrastructures"
     } else if matches!(route, "/healthz" | "/livez" | "/readyz" | "/metrics") {
         "operations"
     } else if route == "unmatched" {

@@ -10,10 +10,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context;
-use strato_adapters::Store;
+use strato_adapters::{Argon2Hasher, Sealer, Store};
 use strato_domain::Inventory;
 use strato_domain::clock::SystemClock;
-use strato_domain::cloud::{CloudName, CloudProvider, CloudSpec, Clouds, ProviderFactory};
+use strato_domain::cloud::{
+    CloudName, CloudProvider, CloudSpec, Clouds, FactoryError, ProviderFactory,
+};
+use strato_domain::infrastructure::{Deployer, Infrastructures};
 use strato_domain::job::{Jobs, RetryPolicy, WorkerId};
 use strato_providers::Factory;
 
@@ -38,7 +41,7 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         .await
         .context("the database task stopped")?
         .context("cannot open the database")?;
-    let store = Arc::new(store);
+    let store = Arc::new(store.with_sealer(sealer(settings)?));
     announce(settings, &providers, store.applied_migrations());
     let clock = Arc::new(SystemClock);
     let inventory = Inventory::new(strato_domain::inventory::Ports {
@@ -48,17 +51,44 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         resources: store.clone(),
     });
     let clouds = Clouds::new(providers, store.clone(), store.clone(), clock.clone());
+    let deployer = Deployer::new(
+        store.clone(),
+        Arc::new(MeteredFactory),
+        providers_of(&clouds),
+        store.clone(),
+        store.clone(),
+        store.clone(),
+    );
     let jobs = Jobs::new(
         store.clone(),
         clouds.clone(),
-        clock,
+        clock.clone(),
         retry_policy(&settings.jobs),
         worker_id(),
+    )
+    .with_deployer(deployer.clone());
+    let mut infrastructures = Infrastructures::new(
+        store.clone(),
+        Arc::new(Argon2Hasher::default()),
+        jobs.clone(),
+        deployer,
+        clock,
     );
+    if !settings.infrastructures.allowed_users.is_empty() {
+        infrastructures = infrastructures.with_allowed_users(
+            settings
+                .infrastructures
+                .allowed_users
+                .iter()
+                .map(|u| (u.username.clone(), u.password.clone()))
+                .collect(),
+        );
+    }
     let workers = Workers::new(
         jobs.clone(),
         &settings.jobs,
         clouds.names().cloned().collect(),
+        std::time::Duration::from_secs(settings.infrastructures.refresh_seconds.max(1)),
     );
     let pool = {
         let store = store.clone();
@@ -71,6 +101,7 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         inventory,
         clouds,
         jobs,
+        infrastructures,
         health: vec![store],
         pool,
     };
@@ -146,6 +177,65 @@ fn clouds(settings: &Settings) -> anyhow::Result<BTreeMap<CloudName, Arc<dyn Clo
         providers.insert(cloud_name.clone(), Metered::wrap(cloud_name, provider));
     }
     Ok(providers)
+}
+
+/// Builds the clouds requests describe, counted like configured ones.
+#[derive(Debug, Clone, Copy)]
+struct MeteredFactory;
+
+impl ProviderFactory for MeteredFactory {
+    fn build(&self, spec: &CloudSpec) -> Result<Arc<dyn CloudProvider>, FactoryError> {
+        let provider = Factory.build(spec)?;
+        let name = CloudName::parse(&spec.kind).unwrap_or_else(|_| CloudName::default_cloud());
+        Ok(Metered::wrap(name, provider))
+    }
+}
+
+/// The configured clouds' providers, as the cloud service holds them.
+fn providers_of(clouds: &Clouds) -> BTreeMap<CloudName, Arc<dyn CloudProvider>> {
+    clouds
+        .names()
+        .filter_map(|name| {
+            clouds
+                .provider(name)
+                .ok()
+                .map(|p| (name.clone(), p.clone()))
+        })
+        .collect()
+}
+
+/// The key that encrypts the cloud credentials requests describe: from
+/// `infrastructures.key` or `key_file`; on SQLite without either, the file
+/// `<database>.key`, created on first start.
+///
+/// # Errors
+/// When the key cannot be read or created.
+fn sealer(settings: &Settings) -> anyhow::Result<Sealer> {
+    let own = &settings.infrastructures;
+    if let Some(key) = &own.key {
+        return Sealer::from_hex(key).context("bad setting infrastructures.key");
+    }
+    if let Some(file) = &own.key_file {
+        return Sealer::from_key_file(file)
+            .with_context(|| format!("bad setting infrastructures.key_file ({})", file.display()));
+    }
+    let Some(path) = settings::sqlite_file(&settings.database.url) else {
+        anyhow::bail!(
+            "infrastructures.key or infrastructures.key_file is required with this database"
+        );
+    };
+    let file = std::path::PathBuf::from(format!("{}.key", path.display()));
+    if file.exists() {
+        return Sealer::from_key_file(&file)
+            .with_context(|| format!("cannot read the key file {}", file.display()));
+    }
+    let sealer = Sealer::create_key_file(&file)
+        .with_context(|| format!("cannot create the key file {}", file.display()))?;
+    tracing::info!(
+        file = %file.display(),
+        "created the key that encrypts cloud credentials (mode 0600); keep it with the database"
+    );
+    Ok(sealer)
 }
 
 fn retry_policy(settings: &JobSettings) -> RetryPolicy {

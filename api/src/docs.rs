@@ -21,7 +21,10 @@ Python's `json.dumps(sort_keys=True, indent=4)` does (one line with `, ` and `: 
 under `Clusto-Minify: true`) and answers errors as a JSON string; documentation \
 pages answer HTML or `text/plain`; the cloud API wraps answers in `\"status\": \"ok\"` \
 and errors in `\"status\": \"error\"` with the status code and its descriptions, and \
-answers an unknown cloud or path with the reference's 500 `Cloud not valid or wrong path`. \
+answers an unknown cloud or path with the reference's 500 `Cloud not valid or wrong path`; \
+the infrastructures family (`/infrastructures`, `/version`) follows the Infrastructure \
+Manager's REST API: IM credentials in `Authorization`, RADL bodies, answers as text, \
+`text/uri-list` or JSON as `Accept` asks, errors as text, JSON or HTML. \
 Every answer carries an `x-request-id` header.";
 
 /// The document, naming the configured `clouds`.
@@ -29,6 +32,7 @@ pub(crate) fn document(clouds: &[String]) -> OpenApi {
     let parts = [
         crate::inventory::api_doc(),
         crate::clouds::api_doc(clouds),
+        crate::infrastructures::api_doc(),
         crate::operations::api_doc(),
     ];
     let mut items: BTreeMap<String, Vec<Endpoint>> = BTreeMap::new();
@@ -72,6 +76,10 @@ pub(crate) fn document(clouds: &[String]) -> OpenApi {
                 (
                     "clouds",
                     "Clouds: nodes, images, sizes; start, stop, assign, release",
+                ),
+                (
+                    "infrastructures",
+                    "IM-compatible infrastructures: VMs described in RADL, their states and operations",
                 ),
                 ("operations", "Probes, metrics and this document"),
             ]

@@ -14,6 +14,7 @@ mod clouds;
 pub mod compose;
 mod docs;
 mod errors;
+mod infrastructures;
 mod inventory;
 mod metrics;
 mod openapi;

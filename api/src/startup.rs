@@ -12,6 +12,7 @@ use actix_web::middleware::{DefaultHeaders, Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use strato_domain::Inventory;
 use strato_domain::cloud::Clouds;
+use strato_domain::infrastructure::Infrastructures;
 use strato_domain::job::Jobs;
 
 use crate::access::access;
@@ -29,6 +30,8 @@ pub(crate) struct Services {
     pub clouds: Clouds,
     /// Provider operations as durable jobs.
     pub jobs: Jobs,
+    /// The IM infrastructures family.
+    pub infrastructures: Infrastructures,
     /// What `/healthz` and `/readyz` check.
     pub health: Checks,
     /// The database pool's gauge, for `/metrics`.
@@ -89,6 +92,7 @@ impl Application {
         let body_timeout = BodyTimeout(Duration::from_secs(settings.body_timeout_seconds.max(1)));
         let grace = Duration::from_secs(settings.shutdown_grace_seconds);
         let inventory = web::Data::new(services.inventory);
+        let infrastructures = web::Data::new(services.infrastructures);
         let cloud_names: Vec<String> = services.clouds.names().map(ToString::to_string).collect();
         let clouds = web::Data::new(services.clouds);
         let jobs = web::Data::new(services.jobs);
@@ -109,6 +113,7 @@ impl Application {
                 .app_data(inventory.clone())
                 .app_data(clouds.clone())
                 .app_data(jobs.clone())
+                .app_data(infrastructures.clone())
                 .app_data(health.clone())
                 .app_data(pool.clone())
                 .app_data(ready.clone())
@@ -118,6 +123,7 @@ impl Application {
                 .configure(operations::routes)
                 .configure(inventory::routes)
                 .configure(crate::clouds::routes)
+                .configure(crate::infrastructures::routes)
                 .configure(|cfg| crate::docs::routes(cfg, &document))
                 .default_service(web::to(not_found))
         })

@@ -20,6 +20,7 @@ pub(crate) struct Workers {
     count: usize,
     poll: Duration,
     reconcile_every: Duration,
+    refresh_every: Duration,
     clouds: Vec<CloudName>,
 }
 
@@ -31,13 +32,20 @@ pub(crate) struct Running {
 }
 
 impl Workers {
-    /// `settings.workers` workers over `jobs`, reconciling `clouds`.
-    pub(crate) fn new(jobs: Jobs, settings: &JobSettings, clouds: Vec<CloudName>) -> Self {
+    /// `settings.workers` workers over `jobs`, reconciling `clouds`, and
+    /// refreshing the infrastructures' VM states every `refresh_every`.
+    pub(crate) fn new(
+        jobs: Jobs,
+        settings: &JobSettings,
+        clouds: Vec<CloudName>,
+        refresh_every: Duration,
+    ) -> Self {
         Self {
             jobs,
             count: settings.workers,
             poll: Duration::from_millis(settings.poll_ms),
             reconcile_every: Duration::from_secs(settings.reconcile_seconds),
+            refresh_every,
             clouds,
         }
     }
@@ -57,6 +65,12 @@ impl Workers {
                 ))
             })
             .collect();
+        tasks.push(tokio::spawn(refresh(
+            self.jobs.clone(),
+            self.refresh_every,
+            stopped.clone(),
+            wake.clone(),
+        )));
         tasks.push(tokio::spawn(schedule(
             self.jobs,
             self.clouds,
@@ -147,8 +161,8 @@ async fn run_in_span(jobs: &Jobs, job: &Job) {
                     Settlement::GiveUp => "failed",
                 };
                 crate::metrics::job(job.task.kind(), outcome, started.elapsed());
-                if let Some(fixed) = attempt.reconciled {
-                    crate::metrics::reconciled(job.task.cloud(), fixed);
+                if let (Some(fixed), Some(cloud)) = (attempt.reconciled, job.task.cloud()) {
+                    crate::metrics::reconciled(cloud, fixed);
                 }
                 tracing::info!(settlement = ?attempt.settlement, "job attempt settled");
             }
@@ -203,5 +217,31 @@ async fn schedule(
             .await;
         }
         wake.notify_waiters();
+    }
+}
+
+/// Enqueues a refresh of the infrastructures' VM states every `every`,
+/// with an id derived from the period so that replicas enqueue one between
+/// them.
+async fn refresh(
+    jobs: Jobs,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+    wake: Arc<Notify>,
+) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        let period = chrono::Utc::now().timestamp()
+            / i64::try_from(every.as_secs().max(1)).unwrap_or(i64::MAX);
+        let id = JobId::derived(&format!("refresh/{period}"));
+        match jobs.enqueue(id, Task::RefreshVms).await {
+            Ok(_) => wake.notify_waiters(),
+            Err(err) => tracing::warn!(error = %err, "cannot enqueue a refresh of VM states"),
+        }
     }
 }

@@ -6,7 +6,7 @@ mod error;
 mod model;
 mod ports;
 pub mod reconcile;
-mod registration;
+pub(crate) mod registration;
 mod service;
 
 pub use error::{CloudError, FactoryError, ProviderError};

@@ -67,3 +67,15 @@ pub enum Rejection {
     #[error(transparent)]
     Membership(#[from] MembershipRule),
 }
+
+/// An error and its causes, on one line (`error: cause: cause`).
+pub fn error_text(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

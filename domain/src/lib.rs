@@ -14,12 +14,15 @@ pub mod driver;
 pub mod entity;
 pub mod error;
 pub mod health;
+pub mod infrastructure;
 pub mod inventory;
 pub mod job;
 pub mod node_record;
 pub mod page;
 pub mod pool;
+pub mod radl;
 pub mod resource_manager;
+pub mod secret;
 
 pub use error::StoreError;
 pub use inventory::{Inventory, InventoryError};

@@ -11,6 +11,7 @@ mod bad_input;
 mod clouds;
 mod concurrency;
 mod defects;
+mod infrastructures;
 mod inventory_attribute;
 mod inventory_entity;
 mod inventory_resource;

@@ -102,6 +102,10 @@ max_backoff_seconds = 1
 reconcile_seconds = 3600
 poll_ms = 50
 
+[infrastructures]
+refresh_seconds = 1
+key = "{key}"
+
 [clouds.default]
 type = "dummy"
 latency_ms = {latency}
@@ -110,6 +114,7 @@ latency_ms = {latency}
             url = self.database_url,
             lease = self.lease_seconds,
             latency = self.latency_ms,
+            key = "7e".repeat(32),
         )
     }
 

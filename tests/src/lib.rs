@@ -5,6 +5,7 @@
 // Test support fails loudly: a broken set-up is a failed test.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+pub mod python;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -201,6 +202,10 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
     settings.jobs.backoff_ms = 50;
     settings.jobs.poll_ms = 50;
     settings.jobs.reconcile_seconds = 3600;
+    settings.infrastructures.refresh_seconds = 1;
+    // A fixed key for the cloud credentials infrastructures store: replicas
+    // of one test share it.
+    settings.infrastructures.key = Some("7e".repeat(32));
     settings.set_clouds(
         [
             ("default", serde_json::json!({})),

@@ -21,6 +21,8 @@ pub struct Settings {
     pub log: LogSettings,
     /// Durable jobs and their workers.
     pub jobs: JobSettings,
+    /// The IM infrastructures family.
+    pub infrastructures: InfrastructureSettings,
     /// Clouds by name (`[clouds.<name>]`); `default` answers when a request
     /// names none. Without a `[clouds]` table there is one dummy cloud,
     /// `default`; with one, exactly the clouds it lists.
@@ -50,6 +52,38 @@ pub struct JobSettings {
     pub reconcile_seconds: u64,
     /// Milliseconds an idle worker waits before it looks for jobs again.
     pub poll_ms: u64,
+}
+
+/// `[infrastructures]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct InfrastructureSettings {
+    /// Seconds between two reads of a VM's status at its provider.
+    pub refresh_seconds: u64,
+    /// The key (64 hex digits) that encrypts the cloud credentials requests
+    /// describe; replicas share one. Secret: prefer `key_file`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// A file holding that key. Without `key` or `key_file`, on SQLite,
+    /// strato creates `<database>.key` beside the database file on first
+    /// start (mode 0600); on PostgreSQL one of them is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+    /// Only these users may log in (`[[infrastructures.allowed_users]]`
+    /// with `username` and `password`); without any, any credentials name
+    /// an owner.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_users: Vec<AllowedUser>,
+}
+
+/// `[[infrastructures.allowed_users]]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowedUser {
+    /// The username.
+    pub username: String,
+    /// The password.
+    pub password: String,
 }
 
 /// `[clouds.<name>]`: the provider type and its own settings.
@@ -159,6 +193,9 @@ backoff_ms = 500
 max_backoff_seconds = 300
 reconcile_seconds = 60
 poll_ms = 500
+
+[infrastructures]
+refresh_seconds = 10
 "#;
 
 /// Variables strato reads that are not settings (`--config`'s).
@@ -331,6 +368,13 @@ fn known_keys() -> Vec<String> {
     keys
 }
 
+/// The file of a SQLite database URL (none for PostgreSQL or memory).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://")?;
+    let path = path.split('?').next().unwrap_or(path);
+    (!path.is_empty() && !path.contains(":memory:")).then(|| PathBuf::from(path))
+}
+
 /// A database URL with its password replaced by `***`.
 pub fn redacted_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -373,6 +417,12 @@ impl Settings {
             }
         }
         shown.clouds = Some(clouds);
+        if shown.infrastructures.key.is_some() {
+            shown.infrastructures.key = Some("***".to_owned());
+        }
+        for user in &mut shown.infrastructures.allowed_users {
+            user.password = "***".to_owned();
+        }
         toml::to_string(&shown).map_err(|e| SettingsError(e.to_string()))
     }
 }

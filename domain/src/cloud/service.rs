@@ -100,7 +100,11 @@ impl Clouds {
         self.providers.keys()
     }
 
-    fn provider(&self, cloud: &CloudName) -> Result<&Arc<dyn CloudProvider>, CloudError> {
+    /// The provider of a configured cloud.
+    ///
+    /// # Errors
+    /// [`CloudError::UnknownCloud`].
+    pub fn provider(&self, cloud: &CloudName) -> Result<&Arc<dyn CloudProvider>, CloudError> {
         self.providers
             .get(cloud)
             .ok_or_else(|| CloudError::UnknownCloud(cloud.to_string()))

@@ -3,6 +3,7 @@ use std::fmt;
 use chrono::NaiveDateTime;
 
 use crate::cloud::{CloudName, IdempotencyKey, NewNode, NodeId};
+use crate::infrastructure::{InfId, VmId, VmOperation};
 
 /// A job's id: a UUID chosen by strato before the job is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,11 +55,28 @@ pub enum JobKind {
     StopNode,
     /// Bring a cloud's inventory records in step with its nodes.
     Reconcile,
+    /// Launch an infrastructure's VM.
+    LaunchVm,
+    /// Act on an infrastructure's VM (destroy, start, stop, reboot, alter,
+    /// snapshot).
+    OperateVm,
+    /// Destroy an infrastructure's VMs, then forget it.
+    DestroyInfrastructure,
+    /// Read the status of the infrastructures' VMs.
+    RefreshVms,
 }
 
 impl JobKind {
     /// Every kind.
-    pub const ALL: [Self; 3] = [Self::StartNode, Self::StopNode, Self::Reconcile];
+    pub const ALL: [Self; 7] = [
+        Self::StartNode,
+        Self::StopNode,
+        Self::Reconcile,
+        Self::LaunchVm,
+        Self::OperateVm,
+        Self::DestroyInfrastructure,
+        Self::RefreshVms,
+    ];
 
     /// The kind's stored name.
     pub fn as_str(self) -> &'static str {
@@ -66,6 +84,10 @@ impl JobKind {
             Self::StartNode => "start_node",
             Self::StopNode => "stop_node",
             Self::Reconcile => "reconcile",
+            Self::LaunchVm => "launch_vm",
+            Self::OperateVm => "operate_vm",
+            Self::DestroyInfrastructure => "destroy_infrastructure",
+            Self::RefreshVms => "refresh_vms",
         }
     }
 
@@ -103,6 +125,32 @@ pub enum Task {
         /// The cloud.
         cloud: CloudName,
     },
+    /// Launch a VM (with its stored idempotency key) and record it.
+    LaunchVm {
+        /// The infrastructure.
+        inf: InfId,
+        /// The VM.
+        vm: VmId,
+    },
+    /// Act on a launched VM.
+    OperateVm {
+        /// The infrastructure.
+        inf: InfId,
+        /// The VM.
+        vm: VmId,
+        /// What to do.
+        operation: VmOperation,
+    },
+    /// Destroy every VM of an infrastructure being destroyed, then forget it.
+    DestroyInfrastructure {
+        /// The infrastructure.
+        inf: InfId,
+        /// Forget it even when a VM cannot be destroyed.
+        force: bool,
+    },
+    /// Read the provider status of the infrastructures' VMs and store the
+    /// states that changed.
+    RefreshVms,
 }
 
 impl Task {
@@ -112,15 +160,23 @@ impl Task {
             Self::StartNode { .. } => JobKind::StartNode,
             Self::StopNode { .. } => JobKind::StopNode,
             Self::Reconcile { .. } => JobKind::Reconcile,
+            Self::LaunchVm { .. } => JobKind::LaunchVm,
+            Self::OperateVm { .. } => JobKind::OperateVm,
+            Self::DestroyInfrastructure { .. } => JobKind::DestroyInfrastructure,
+            Self::RefreshVms => JobKind::RefreshVms,
         }
     }
 
-    /// The cloud it works on.
-    pub fn cloud(&self) -> &CloudName {
+    /// The configured cloud it works on, when it names one.
+    pub fn cloud(&self) -> Option<&CloudName> {
         match self {
             Self::StartNode { cloud, .. }
             | Self::StopNode { cloud, .. }
-            | Self::Reconcile { cloud } => cloud,
+            | Self::Reconcile { cloud } => Some(cloud),
+            Self::LaunchVm { .. }
+            | Self::OperateVm { .. }
+            | Self::DestroyInfrastructure { .. }
+            | Self::RefreshVms => None,
         }
     }
 }

@@ -6,7 +6,8 @@ use super::ports::JobQueue;
 use crate::clock::Clock;
 use crate::cloud::reconcile::{Fix, plan};
 use crate::cloud::{CloudError, CloudName, Clouds, NewNode, Node, NodeId, ProviderInfo};
-use crate::error::StoreError;
+use crate::error::{StoreError, error_text};
+use crate::infrastructure::Deployer;
 
 /// What one reconciliation of a cloud fixed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -28,6 +29,13 @@ pub struct Attempt {
     pub reconciled: Option<Reconciled>,
 }
 
+/// What a job's run gives back.
+#[derive(Debug, Default)]
+struct Done {
+    reconciled: Option<Reconciled>,
+    answer: Option<String>,
+}
+
 /// The jobs service: runs provider operations as durable jobs, either at
 /// once for a request that waits (stored claimed, run in the request) or
 /// later by a worker, and settles each attempt by the retry policy.
@@ -38,6 +46,7 @@ pub struct Jobs {
     clock: Arc<dyn Clock>,
     policy: RetryPolicy,
     owner: WorkerId,
+    deployer: Option<Deployer>,
 }
 
 impl std::fmt::Debug for Jobs {
@@ -64,7 +73,60 @@ impl Jobs {
             clock,
             policy,
             owner,
+            deployer: None,
         }
+    }
+
+    /// The service, running the jobs of infrastructures with `deployer` too.
+    #[must_use]
+    pub fn with_deployer(mut self, deployer: Deployer) -> Self {
+        self.deployer = Some(deployer);
+        self
+    }
+
+    /// A job due now, for any worker, to store beside a change.
+    pub fn queued(&self, task: Task) -> NewJob {
+        NewJob {
+            id: JobId::random(),
+            task,
+            max_attempts: self.policy.max_attempts,
+            run_after: self.clock.now(),
+            claimed: None,
+        }
+    }
+
+    /// A job claimed by this process, to store beside a change and then
+    /// run at once with [`Jobs::run_claimed`].
+    pub fn claimed(&self, task: Task) -> NewJob {
+        NewJob {
+            claimed: Some(self.lease()),
+            ..self.queued(task)
+        }
+    }
+
+    /// Runs a job stored by [`Jobs::claimed`] as its only attempt and
+    /// settles it: a request's outcome is final. Returns what the job
+    /// answers (a snapshot's image id).
+    ///
+    /// # Errors
+    /// The job's failure.
+    pub async fn run_claimed(&self, job: &NewJob) -> Result<Option<String>, CloudError> {
+        let now = self.clock.now();
+        let running = Job {
+            id: job.id,
+            task: job.task.clone(),
+            state: super::JobState::Running,
+            attempts: job.max_attempts,
+            max_attempts: job.max_attempts,
+            run_after: now,
+            lease: job.claimed.clone(),
+            last_error: None,
+            created: now,
+            updated: now,
+        };
+        let result = self.execute(&running).await.map(|done| done.answer);
+        self.settle_now(&running, result.as_ref().err()).await;
+        result
     }
 
     /// The retry policy.
@@ -231,7 +293,7 @@ impl Jobs {
     /// again once its lease expires.
     pub async fn run(&self, job: &Job, jitter: f64) -> Result<Attempt, StoreError> {
         let outcome = self.execute(job).await;
-        let reconciled = outcome.as_ref().ok().copied().flatten();
+        let reconciled = outcome.as_ref().ok().and_then(|done| done.reconciled);
         let outcome = outcome.map(|_| ());
         let now = self.clock.now();
         let settlement = match &outcome {
@@ -261,19 +323,51 @@ impl Jobs {
         })
     }
 
-    async fn execute(&self, job: &Job) -> Result<Option<Reconciled>, CloudError> {
+    fn deployer(&self) -> Result<&Deployer, CloudError> {
+        self.deployer.as_ref().ok_or_else(|| {
+            CloudError::InvalidParameter("this process runs no infrastructure jobs".to_owned())
+        })
+    }
+
+    async fn execute(&self, job: &Job) -> Result<Done, CloudError> {
         let retry = job.attempts > 1;
+        let last = job.attempts >= job.max_attempts;
         match &job.task {
             Task::StartNode { cloud, node } => self
                 .clouds
                 .create_and_record(cloud, node, &job.id.idempotency_key())
                 .await
-                .map(|_| None),
+                .map(|_| Done::default()),
             Task::StopNode { cloud, node } => self
                 .clouds
                 .destroy_and_mark(cloud, node, retry)
                 .await
-                .map(|()| None),
+                .map(|()| Done::default()),
+            Task::LaunchVm { inf, vm } => self
+                .deployer()?
+                .launch(*inf, *vm, last)
+                .await
+                .map(|()| Done::default()),
+            Task::OperateVm { inf, vm, operation } => self
+                .deployer()?
+                .operate(*inf, *vm, operation)
+                .await
+                .map(|answer| Done {
+                    answer,
+                    ..Done::default()
+                }),
+            Task::DestroyInfrastructure { inf, force } => self
+                .deployer()?
+                .destroy(*inf, *force)
+                .await
+                .map(|()| Done::default()),
+            Task::RefreshVms => {
+                let changed = self.deployer()?.refresh().await?;
+                if changed > 0 {
+                    tracing::debug!(changed, "VM states refreshed");
+                }
+                Ok(Done::default())
+            }
             Task::Reconcile { cloud } => {
                 let fixed = self.reconcile(cloud).await?;
                 if fixed != Reconciled::default() {
@@ -285,7 +379,10 @@ impl Jobs {
                         "reconciliation fixed the inventory"
                     );
                 }
-                Ok(Some(fixed))
+                Ok(Done {
+                    reconciled: Some(fixed),
+                    ..Done::default()
+                })
             }
         }
     }
@@ -330,18 +427,6 @@ impl Jobs {
         }
         Ok(fixed)
     }
-}
-
-/// A failed attempt's cause chain, on one line.
-fn error_text(err: &CloudError) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use strato_domain::StoreError;
 use strato_domain::cloud::{CloudName, NewNode, NodeId};
+use strato_domain::infrastructure::{InfId, VmId, VmOperation};
 use strato_domain::job::{JobKind, Task};
 
 /// `{"cloud", "node": {…}}` of a `start_node` job.
@@ -40,6 +41,74 @@ struct Reconcile {
     cloud: String,
 }
 
+/// `{"inf", "vm"}` of a `launch_vm` job.
+#[derive(Debug, Serialize, Deserialize)]
+struct LaunchVm {
+    inf: String,
+    vm: u32,
+}
+
+/// `{"inf", "vm", "operation": {"name", …}}` of an `operate_vm` job.
+#[derive(Debug, Serialize, Deserialize)]
+struct OperateVm {
+    inf: String,
+    vm: u32,
+    operation: Operation,
+}
+
+/// What an `operate_vm` job does: `{"name": "start"}`, `{"name": "alter",
+/// "radl"}`, `{"name": "snapshot", "disk", "image_name"}`…
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
+enum Operation {
+    Destroy,
+    Start,
+    Stop,
+    Reboot,
+    Alter { radl: String },
+    Snapshot { disk: u32, image_name: String },
+}
+
+impl From<&VmOperation> for Operation {
+    fn from(operation: &VmOperation) -> Self {
+        match operation {
+            VmOperation::Destroy => Self::Destroy,
+            VmOperation::Start => Self::Start,
+            VmOperation::Stop => Self::Stop,
+            VmOperation::Reboot => Self::Reboot,
+            VmOperation::Alter { radl } => Self::Alter { radl: radl.clone() },
+            VmOperation::Snapshot { disk, image_name } => Self::Snapshot {
+                disk: *disk,
+                image_name: image_name.clone(),
+            },
+        }
+    }
+}
+
+impl From<Operation> for VmOperation {
+    fn from(operation: Operation) -> Self {
+        match operation {
+            Operation::Destroy => Self::Destroy,
+            Operation::Start => Self::Start,
+            Operation::Stop => Self::Stop,
+            Operation::Reboot => Self::Reboot,
+            Operation::Alter { radl } => Self::Alter { radl },
+            Operation::Snapshot { disk, image_name } => Self::Snapshot { disk, image_name },
+        }
+    }
+}
+
+/// `{"inf", "force"}` of a `destroy_infrastructure` job.
+#[derive(Debug, Serialize, Deserialize)]
+struct DestroyInfrastructure {
+    inf: String,
+    force: bool,
+}
+
+/// `{}` of a `refresh_vms` job.
+#[derive(Debug, Serialize, Deserialize)]
+struct RefreshVms {}
+
 /// The task's payload, as stored.
 ///
 /// # Errors
@@ -64,6 +133,22 @@ pub(super) fn encode(task: &Task) -> Result<String, StoreError> {
         Task::Reconcile { cloud } => serde_json::to_string(&Reconcile {
             cloud: cloud.as_str().to_owned(),
         }),
+        Task::LaunchVm { inf, vm } => serde_json::to_string(&LaunchVm {
+            inf: inf.to_string(),
+            vm: vm.0,
+        }),
+        Task::OperateVm { inf, vm, operation } => serde_json::to_string(&OperateVm {
+            inf: inf.to_string(),
+            vm: vm.0,
+            operation: operation.into(),
+        }),
+        Task::DestroyInfrastructure { inf, force } => {
+            serde_json::to_string(&DestroyInfrastructure {
+                inf: inf.to_string(),
+                force: *force,
+            })
+        }
+        Task::RefreshVms => serde_json::to_string(&RefreshVms {}),
     };
     json.map_err(|e| StoreError::Corrupt(format!("cannot write a job's payload: {e}")))
 }
@@ -78,6 +163,7 @@ pub(super) fn decode(kind: &str, payload: &str) -> Result<Task, StoreError> {
         StoreError::Corrupt(format!("job payload of kind {kind:?}: {e}"))
     };
     let cloud = |name: &str| CloudName::parse(name).map_err(|e| corrupt(&e));
+    let inf = |id: &str| InfId::parse(id).ok_or_else(|| corrupt(&"invalid infrastructure id"));
     let kind_of = JobKind::parse(kind).ok_or_else(|| corrupt(&"unknown kind"))?;
     match kind_of {
         JobKind::StartNode => {
@@ -110,6 +196,38 @@ pub(super) fn decode(kind: &str, payload: &str) -> Result<Task, StoreError> {
                 cloud: cloud(&name)?,
             })
         }
+        JobKind::LaunchVm => {
+            let LaunchVm { inf: id, vm } =
+                serde_json::from_str(payload).map_err(|e| corrupt(&e))?;
+            Ok(Task::LaunchVm {
+                inf: inf(&id)?,
+                vm: VmId(vm),
+            })
+        }
+        JobKind::OperateVm => {
+            let OperateVm {
+                inf: id,
+                vm,
+                operation,
+            } = serde_json::from_str(payload).map_err(|e| corrupt(&e))?;
+            Ok(Task::OperateVm {
+                inf: inf(&id)?,
+                vm: VmId(vm),
+                operation: operation.into(),
+            })
+        }
+        JobKind::DestroyInfrastructure => {
+            let DestroyInfrastructure { inf: id, force } =
+                serde_json::from_str(payload).map_err(|e| corrupt(&e))?;
+            Ok(Task::DestroyInfrastructure {
+                inf: inf(&id)?,
+                force,
+            })
+        }
+        JobKind::RefreshVms => {
+            let RefreshVms {} = serde_json::from_str(payload).map_err(|e| corrupt(&e))?;
+            Ok(Task::RefreshVms)
+        }
     }
 }
 
@@ -138,7 +256,38 @@ mod tests {
                 node: NodeId::new("n-1"),
             },
             Task::Reconcile { cloud },
-        ] {
+            Task::LaunchVm {
+                inf: InfId::random(),
+                vm: VmId(3),
+            },
+            Task::DestroyInfrastructure {
+                inf: InfId::random(),
+                force: true,
+            },
+            Task::RefreshVms,
+        ]
+        .into_iter()
+        .chain(
+            [
+                VmOperation::Destroy,
+                VmOperation::Start,
+                VmOperation::Stop,
+                VmOperation::Reboot,
+                VmOperation::Alter {
+                    radl: "system front ( cpu.count >= 2 )".into(),
+                },
+                VmOperation::Snapshot {
+                    disk: 1,
+                    image_name: "backup".into(),
+                },
+            ]
+            .into_iter()
+            .map(|operation| Task::OperateVm {
+                inf: InfId::random(),
+                vm: VmId(u32::MAX),
+                operation,
+            }),
+        ) {
             let text = encode(&task).unwrap();
             assert_eq!(decode(task.kind().as_str(), &text).unwrap(), task);
         }
@@ -151,6 +300,20 @@ mod tests {
             node: NodeId::new("n-1"),
         };
         assert_eq!(encode(&task).unwrap(), r#"{"cloud":"lab","node":"n-1"}"#);
+        let inf = InfId::parse("0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10").unwrap();
+        let task = Task::OperateVm {
+            inf,
+            vm: VmId(2),
+            operation: VmOperation::Snapshot {
+                disk: 0,
+                image_name: "img".into(),
+            },
+        };
+        assert_eq!(
+            encode(&task).unwrap(),
+            r#"{"inf":"0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10","vm":2,"operation":{"name":"snapshot","disk":0,"image_name":"img"}}"#
+        );
+        assert_eq!(encode(&Task::RefreshVms).unwrap(), "{}");
     }
 
     #[test]
@@ -160,6 +323,20 @@ mod tests {
             ("reconcile", r#"{"cloud":"bad name"}"#),
             ("stop_node", "not json"),
             ("explode", r#"{"cloud":"lab"}"#),
+            ("launch_vm", r#"{"inf":"not-an-id","vm":0}"#),
+            (
+                "launch_vm",
+                r#"{"inf":"0B5F7B9E-8D1C-4C39-9A51-3E2C2F0F6A10","vm":0}"#,
+            ),
+            (
+                "operate_vm",
+                r#"{"inf":"0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10","vm":0,"operation":{"name":"explode"}}"#,
+            ),
+            (
+                "destroy_infrastructure",
+                r#"{"inf":"0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10"}"#,
+            ),
+            ("refresh_vms", "null"),
         ] {
             assert!(
                 matches!(decode(kind, payload), Err(StoreError::Corrupt(_))),
