@@ -107,6 +107,7 @@ diesel::table! {
         log -> Text,
         removed -> Bool,
         idempotency_key -> Text,
+        snapshots -> Text,
     }
 }
 

@@ -218,6 +218,15 @@ impl CloudProvider for Metered {
         self.call("reboot_node", self.inner.reboot_node(id)).await
     }
 
+    async fn resize_node(&self, id: &NodeId, size: &str) -> Result<Node, ProviderError> {
+        self.call("resize_node", self.inner.resize_node(id, size))
+            .await
+    }
+
+    async fn delete_image(&self, id: &str) -> Result<(), ProviderError> {
+        self.call("delete_image", self.inner.delete_image(id)).await
+    }
+
     async fn create_image(&self, node_id: &NodeId, name: &str) -> Result<NodeImage, ProviderError> {
         self.call("create_image", self.inner.create_image(node_id, name))
             .await

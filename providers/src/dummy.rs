@@ -333,11 +333,45 @@ impl CloudProvider for DummyProvider {
         self.set_state(id, NodeState::Rebooting).await
     }
 
+    async fn resize_node(&self, id: &NodeId, size: &str) -> Result<Node, ProviderError> {
+        self.call("resize_node").await?;
+        self.change(|state| {
+            if !sizes().iter().any(|s| s.id == size) {
+                return Err(not_found("size", size));
+            }
+            let node = state.node_mut(id)?;
+            node.extra.insert("size".into(), serde_json::json!(size));
+            Ok(node.clone())
+        })
+        .await
+    }
+
+    async fn delete_image(&self, id: &str) -> Result<(), ProviderError> {
+        self.call("delete_image").await?;
+        self.change(|state| {
+            let at = state
+                .images
+                .iter()
+                .position(|i| i.id == id)
+                .ok_or_else(|| not_found("image", id))?;
+            state.images.remove(at);
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_image(&self, node_id: &NodeId, name: &str) -> Result<NodeImage, ProviderError> {
         self.call("create_image").await?;
         self.change(|state| {
             state.node_mut(node_id)?;
-            let id = (state.images.len() + 1).to_string();
+            let next = state
+                .images
+                .iter()
+                .filter_map(|i| i.id.parse::<u64>().ok())
+                .max()
+                .unwrap_or(0)
+                + 1;
+            let id = next.to_string();
             let mut created = image(&id, name);
             created
                 .extra

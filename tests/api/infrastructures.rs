@@ -22,6 +22,8 @@ on_both_databases!(
     bad_requests_change_nothing,
     vms_are_inventory_entities,
     another_replica_reads_the_same_state,
+    dry_runs_reconfigurations_owners_and_logs,
+    snapshots_and_alterations_reach_the_provider,
 );
 
 /// Alice's credentials, flattened as IM clients send them.
@@ -1055,6 +1057,307 @@ async fn another_replica_reads_the_same_state(db: Db) {
     )
     .await;
     assert_eq!(gone.status, 404, "{gone:?}");
+}
+
+async fn dry_runs_reconfigurations_owners_and_logs(db: Db) {
+    let app = spawn_app(db).await;
+    let estimate = im(
+        &app,
+        "POST",
+        "/infrastructures?dry_run=1",
+        Some(ALICE),
+        None,
+        Some(("text/plain", "network pub ( outbound = 'yes' )\nsystem big ( cpu.count >= 2 and memory.size >= 2g and disk.0.size = 20g and disk.1.size = 100g and net_interface.0.connection = 'pub' )\ndeploy big 2\n")),
+    )
+    .await;
+    let compute =
+        json!({"cpuCores": 2, "memoryInMegabytes": 2000, "diskSizeInGigabytes": 20, "publicIP": 1});
+    assert_json_reply(
+        &estimate,
+        200,
+        json!({"dummy": {"cloudType": "Dummy", "cloudEndpoint": "", "compute": [compute, compute],
+            "storage": [{"sizeInGigabytes": 100}, {"sizeInGigabytes": 100}]}}),
+    );
+    let list = im(&app, "GET", "/infrastructures", Some(ALICE), None, None).await;
+    assert_reply(&list, 200, URIS, "");
+
+    let radl = "network privada ( )\nsystem node ( net_interface.0.connection = 'privada' )\nsystem db ( net_interface.0.connection = 'privada' )\nconfigure db ( )\ncontextualize ( system node configure node )\nconfigure node (\n@begin\n- tasks: []\n@end\n)\ndeploy node 1\ndeploy db 1\n";
+    let id = create(&app, ALICE, radl, "").await;
+    assert_eq!(
+        state(&app, ALICE, &id).await,
+        json!({"state": "unconfigured", "vm_states": {"0": "unconfigured", "1": "configured"}})
+    );
+    let vm_log = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/vms/1/contmsg"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&vm_log, 200, TEXT, "Contextualization disabled");
+    let header = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/contmsg?headeronly=1"),
+        Some(ALICE),
+        Some("application/json"),
+        None,
+    )
+    .await;
+    assert_json_reply(
+        &header,
+        200,
+        json!({"contmsg": "Contextualization Error: contextualization is not supported by this server."}),
+    );
+    let full = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/contmsg"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        full.body.contains("VM 0:\nContextualization Error"),
+        "{full:?}"
+    );
+    assert!(full.body.contains(&"*".repeat(75)), "{full:?}");
+
+    let reconfigured = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/reconfigure?vm_list=0,1"),
+        Some(ALICE),
+        None,
+        Some((
+            "text/plain",
+            "configure node (\n@begin\n- tasks: [{debug: {msg: again}}]\n@end\n)\n",
+        )),
+    )
+    .await;
+    assert_reply(&reconfigured, 200, TEXT, "");
+    assert_eq!(reconfigured.header("infid"), Some(id.as_str()));
+    let stored = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/radl"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert!(stored.body.contains("msg: again"), "{stored:?}");
+    let bad_list = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/reconfigure?vm_list=0,x"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&bad_list, 400, TEXT, "Incorrect vm_list format.");
+    let bad_yaml = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/reconfigure"),
+        Some(ALICE),
+        None,
+        Some((
+            "text/plain",
+            "configure node (\n@begin\n- [unclosed\n@end\n)\n",
+        )),
+    )
+    .await;
+    assert_eq!(bad_yaml.status, 400, "{bad_yaml:?}");
+    let unchanged = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/radl"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        unchanged.body, stored.body,
+        "a refused reconfiguration changes nothing"
+    );
+
+    let carol = r#"{"username":"carol","password":"c"}"#;
+    let overwrite = im(
+        &app,
+        "POST",
+        &format!("/infrastructures/{id}/authorization?overwrite=1"),
+        Some(ALICE),
+        None,
+        Some(("application/json", carol)),
+    )
+    .await;
+    assert_reply(&overwrite, 200, TEXT, "");
+    let alice_out = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(alice_out.status, 403, "{alice_out:?}");
+    let carol_auth = "type = InfrastructureManager; username = carol; password = c";
+    let owners = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/authorization"),
+        Some(carol_auth),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&owners, 200, TEXT, "carol");
+    let not_json = im(
+        &app,
+        "POST",
+        &format!("/infrastructures/{id}/authorization"),
+        Some(carol_auth),
+        None,
+        Some(("text/plain", carol)),
+    )
+    .await;
+    assert_reply(
+        &not_json,
+        415,
+        TEXT,
+        "Unsupported Media Type ['text/plain']",
+    );
+
+    let huge = "#".repeat(70 * 1024);
+    let too_large = im(
+        &app,
+        "POST",
+        "/infrastructures",
+        Some(ALICE),
+        None,
+        Some(("text/plain", &huge)),
+    )
+    .await;
+    assert_reply(&too_large, 413, TEXT, "Request body too large");
+}
+
+async fn snapshots_and_alterations_reach_the_provider(db: Db) {
+    let app = spawn_app(db).await;
+    let radl = "system node ( cpu.count >= 1 and memory.size >= 512m )\ncontextualize ()\ndeploy node 1 default\n";
+    let id = create(&app, ALICE, radl, "").await;
+    let images = |reply: &Reply| -> Vec<String> {
+        reply.json()["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let snapshot = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/vms/0/disks/0/snapshot?image_name=keep"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(snapshot.status, 200, "{snapshot:?}");
+    let temporary = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/vms/0/disks/0/snapshot?image_name=scratch&auto_delete=1"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(temporary.status, 200, "{temporary:?}");
+    assert!(
+        temporary.body.starts_with("dummy://default/"),
+        "{temporary:?}"
+    );
+    let listed = app.get("/api/v1/images/default").await;
+    assert!(
+        images(&listed).contains(&"scratch".to_owned()),
+        "{listed:?}"
+    );
+
+    let nodes = app.get("/api/v1/nodes/default").await;
+    let node_of = |reply: &Reply| {
+        reply.json()["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| !matches!(n["id"].as_str(), Some("1" | "2")))
+            .cloned()
+            .unwrap()
+    };
+    assert!(node_of(&nodes)["extra"].get("size").is_none(), "{nodes:?}");
+    let altered = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/vms/0"),
+        Some(ALICE),
+        None,
+        Some(("text/plain", "system node ( memory.size >= 2g )")),
+    )
+    .await;
+    assert_eq!(altered.status, 200, "{altered:?}");
+    assert!(altered.body.contains("memory.size >= 2g"), "{altered:?}");
+    let nodes = app.get("/api/v1/nodes/default").await;
+    assert!(
+        node_of(&nodes)["extra"]["size"].is_string(),
+        "the provider resized the node: {nodes:?}"
+    );
+    let too_big = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/vms/0"),
+        Some(ALICE),
+        None,
+        Some(("text/plain", "system node ( memory.size >= 4096g )")),
+    )
+    .await;
+    assert_eq!(too_big.status, 400, "{too_big:?}");
+    assert!(
+        too_big.body.starts_with("Error modifying resources: "),
+        "{too_big:?}"
+    );
+    let read = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/vms/0/memory.size"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&read, 200, TEXT, "2000000000");
+
+    let destroyed = im(
+        &app,
+        "DELETE",
+        &format!("/infrastructures/{id}"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(destroyed.status, 200, "{destroyed:?}");
+    let listed = images(&app.get("/api/v1/images/default").await);
+    assert!(listed.contains(&"keep".to_owned()), "{listed:?}");
+    assert!(
+        !listed.contains(&"scratch".to_owned()),
+        "auto_delete images go with the infrastructure: {listed:?}"
+    );
 }
 
 mod crash {

@@ -224,6 +224,7 @@ mod tests {
             log: "queued\n“quoted” ünïcode".to_owned(),
             removed: false,
             key: IdempotencyKey::new(format!("key-{id}")),
+            snapshots: vec![format!("image-{id}")],
         }
     }
 

@@ -69,6 +69,7 @@ struct VmRow {
     log: String,
     removed: bool,
     idempotency_key: String,
+    snapshots: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -83,6 +84,7 @@ struct NewVmRow<'a> {
     log: &'a str,
     removed: bool,
     idempotency_key: &'a str,
+    snapshots: String,
 }
 
 #[derive(Debug, Queryable, Selectable)]
@@ -185,6 +187,8 @@ impl VmRow {
             log: self.log,
             removed: self.removed,
             key: IdempotencyKey::new(self.idempotency_key),
+            snapshots: serde_json::from_str(&self.snapshots)
+                .map_err(|e| corrupt(inf, format!("VM {vm}: snapshots {e}")))?,
         })
     }
 }
@@ -245,7 +249,8 @@ const FIND_PG: (&str, &str) = (
                                   ORDER BY c.position), '[]')::text \
            FROM infrastructure_clouds c WHERE c.infrastructure_id = i.id), \
         (SELECT coalesce(json_agg(json_build_array(v.vm_id, v.cloud_id, v.node_id, v.radl, \
-                                                   v.state, v.log, v.removed, v.idempotency_key) \
+                                                   v.state, v.log, v.removed, v.idempotency_key, \
+                                                   v.snapshots) \
                                   ORDER BY v.vm_id), '[]')::text \
            FROM infrastructure_vms v WHERE v.infrastructure_id = i.id) \
        FROM infrastructures i WHERE i.id = ",
@@ -547,6 +552,7 @@ fn upsert_vm(conn: &mut DbConnection, inf: &str, vm: &Vm) -> Result<(), StoreErr
         log: &vm.log,
         removed: vm.removed,
         idempotency_key: vm.key.as_str(),
+        snapshots: serde_json::Value::from(vm.snapshots.clone()).to_string(),
     };
     let insert = diesel::insert_into(v::infrastructure_vms).values(&row);
     let replaced = (
@@ -557,6 +563,7 @@ fn upsert_vm(conn: &mut DbConnection, inf: &str, vm: &Vm) -> Result<(), StoreErr
         v::log.eq(excluded(v::log)),
         v::removed.eq(excluded(v::removed)),
         v::idempotency_key.eq(excluded(v::idempotency_key)),
+        v::snapshots.eq(excluded(v::snapshots)),
     );
     // ON CONFLICT is each dialect's own clause.
     match conn {

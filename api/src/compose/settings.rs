@@ -357,6 +357,9 @@ fn known_keys() -> Vec<String> {
     let mut keys = vec![
         "server.workers".to_owned(),
         "server.response_headers".to_owned(),
+        "infrastructures.key".to_owned(),
+        "infrastructures.key_file".to_owned(),
+        "infrastructures.allowed_users".to_owned(),
     ];
     if let Ok(defaults) = DEFAULTS.parse::<toml::Table>() {
         for (section, table) in defaults {

@@ -441,12 +441,12 @@ pub(super) async fn snapshot(req: HttpRequest, service: Service) -> Reply {
         segment(&req, "disk").to_owned(),
     );
     let image_name = call.required("image_name")?.to_owned();
-    call.flag("auto_delete", false)?;
+    let auto_delete = call.flag("auto_delete", false)?;
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
     let url = detached(&call, async move {
         service
-            .snapshot(&caller, &id, &vm, &disk, &image_name)
+            .snapshot(&caller, &id, &vm, &disk, &image_name, auto_delete)
             .await
     })
     .await?;

@@ -80,6 +80,18 @@ pub trait CloudProvider: Send + Sync {
     /// See the trait.
     async fn reboot_node(&self, id: &NodeId) -> Result<Node, ProviderError>;
 
+    /// Gives a node another size (its CPUs and memory).
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn resize_node(&self, id: &NodeId, size: &str) -> Result<Node, ProviderError>;
+
+    /// Deletes an image.
+    ///
+    /// # Errors
+    /// See the trait.
+    async fn delete_image(&self, id: &str) -> Result<(), ProviderError>;
+
     /// Makes an image of a node.
     ///
     /// # Errors

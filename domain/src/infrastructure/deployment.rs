@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use super::document::{contextualisation, stored};
+use super::document::{contextualisation, disabled_for_all, stored};
 use super::model::{Change, CloudRef, InfId, Infrastructure, Vm, VmId, VmOperation, VmState};
 use super::ports::InfrastructureRepository;
 use crate::attribute::AttributeRepository;
@@ -190,6 +190,9 @@ impl Deployer {
                     self.save_vm(id, vm).await
                 } else {
                     vm.state = up_state(&inf, &vm);
+                    if stored(&inf.radl).is_ok_and(|radl| !disabled_for_all(&radl)) {
+                        vm.log = "Contextualization disabled".to_owned();
+                    }
                     self.save_vm(id, vm).await
                 }
             }
@@ -207,25 +210,7 @@ impl Deployer {
         let cloud = self.cloud(inf, &vm.cloud)?;
         let radl = stored(&vm.radl)?;
         let system = radl.systems.first();
-        let number = |name: &str| {
-            system
-                .and_then(|s| s.feature(name))
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0)
-        };
-        let (cpus, memory) = (number("cpu.count"), number("memory.size") / 1_048_576.0);
-        let sizes = cloud.provider.list_sizes().await?;
-        let size = sizes
-            .iter()
-            .filter(|s| f64::from(s.cpu) >= cpus && (s.ram as f64) >= memory)
-            .min_by_key(|s| (s.ram, s.cpu))
-            .or_else(|| sizes.iter().filter(|s| s.cpu == 0).min_by_key(|s| s.ram))
-            .ok_or_else(|| {
-                CloudError::InvalidParameter(format!(
-                    "no size of cloud {} has {cpus} CPUs and {memory} MiB of memory",
-                    cloud.name
-                ))
-            })?;
+        let size = self.size_for(&cloud, system).await?;
         let url = system
             .and_then(|s| s.feature("disk.0.image.url"))
             .map(|v| match v {
@@ -240,7 +225,7 @@ impl Deployer {
         let image = self.image(&cloud, &url).await?;
         let new = NewNode {
             name: dns_name(&radl, vm.id),
-            size: size.id.clone(),
+            size,
             image,
             location: None,
             key_name: None,
@@ -248,6 +233,39 @@ impl Deployer {
         };
         let node = cloud.provider.create_node(&new, &vm.key).await?;
         Ok((cloud, node))
+    }
+
+    /// The smallest size of the cloud with the CPUs and memory the system
+    /// asks for (`cpu.count`, `memory.size`: their lower bounds).
+    ///
+    /// # Errors
+    /// [`CloudError::InvalidParameter`] when no size fits.
+    async fn size_for(
+        &self,
+        cloud: &Cloud,
+        system: Option<&crate::radl::Aspect>,
+    ) -> Result<String, CloudError> {
+        let number = |name: &str| {
+            system
+                .and_then(|s| s.feature(name))
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0)
+        };
+        let (cpus, memory) = (number("cpu.count"), number("memory.size") / 1_048_576.0);
+        let sizes = cloud.provider.list_sizes().await?;
+        // A size that does not say how many CPUs it has is judged by its
+        // memory alone.
+        sizes
+            .iter()
+            .filter(|s| (s.cpu == 0 || f64::from(s.cpu) >= cpus) && (s.ram as f64) >= memory)
+            .min_by_key(|s| (s.ram, s.cpu))
+            .map(|s| s.id.clone())
+            .ok_or_else(|| {
+                CloudError::InvalidParameter(format!(
+                    "no size of cloud {} has {cpus} CPUs and {memory} MiB of memory",
+                    cloud.name
+                ))
+            })
     }
 
     /// The provider's image an image URL names: by id or name, or the id
@@ -413,13 +431,19 @@ impl Deployer {
                     }
                     target.features.extend_from(&system.features);
                 }
+                let size = self.size_for(&cloud, current.systems.first()).await?;
+                cloud.provider.resize_node(&node, &size).await?;
                 vm.radl = current.to_text();
             }
             VmOperation::Snapshot {
-                disk: _,
                 image_name,
+                auto_delete,
+                ..
             } => {
                 let image = cloud.provider.create_image(&node, image_name).await?;
+                if *auto_delete {
+                    vm.snapshots.push(image.id.clone());
+                }
                 answer = Some(image.id);
             }
         }
@@ -457,6 +481,20 @@ impl Deployer {
                     };
                     self.repo.apply(id, &change, &[]).await?;
                     return Err(err);
+                }
+            }
+        }
+        for vm in &inf.vms {
+            let Ok(cloud) = self.cloud(&inf, &vm.cloud) else {
+                continue;
+            };
+            for image in &vm.snapshots {
+                match cloud.provider.delete_image(image).await {
+                    Ok(()) | Err(ProviderError::NotFound { .. }) => {}
+                    Err(err) => tracing::warn!(
+                        infrastructure = %id, vm = %vm.id, image = %image, error = %error_text(&err),
+                        "an image made with auto_delete was left behind"
+                    ),
                 }
             }
         }

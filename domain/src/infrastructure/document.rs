@@ -17,15 +17,19 @@ pub(crate) fn stored(text: &str) -> Result<Radl, CloudError> {
 /// `contextualize ()` turns it off for every system, and `configure
 /// <system> ()` for that system.
 pub(crate) fn contextualisation(radl: &Radl, system: Option<&str>) -> bool {
-    if radl
-        .contextualize
-        .as_ref()
-        .is_some_and(|c| c.items.is_empty() && c.options.is_empty())
-    {
+    if disabled_for_all(radl) {
         return false;
     }
     match system.and_then(|s| radl.configure(s)) {
         Some(configure) => configure.recipes.is_some() || configure.reference,
         None => true,
     }
+}
+
+/// Whether an empty `contextualize ()` turns contextualisation off for the
+/// whole infrastructure.
+pub(crate) fn disabled_for_all(radl: &Radl) -> bool {
+    radl.contextualize
+        .as_ref()
+        .is_some_and(|c| c.items.is_empty() && c.options.is_empty())
 }

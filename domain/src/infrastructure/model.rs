@@ -130,6 +130,8 @@ pub enum VmOperation {
         disk: u32,
         /// The image's name.
         image_name: String,
+        /// Delete the image when the infrastructure is destroyed.
+        auto_delete: bool,
     },
 }
 
@@ -250,6 +252,9 @@ pub struct Vm {
     pub removed: bool,
     /// The key its node is created with.
     pub key: IdempotencyKey,
+    /// Images made of it with `auto_delete`: deleted when the
+    /// infrastructure is destroyed.
+    pub snapshots: Vec<String>,
 }
 
 /// An infrastructure, as stored.

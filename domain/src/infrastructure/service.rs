@@ -398,6 +398,7 @@ impl Infrastructures {
                     log: String::new(),
                     removed: false,
                     key: IdempotencyKey::new(format!("{id}/{vm}")),
+                    snapshots: Vec::new(),
                 });
             }
         }
@@ -853,6 +854,7 @@ impl Infrastructures {
                 log: text(vm, "log")?,
                 removed: vm["removed"].as_bool().unwrap_or(false),
                 key: IdempotencyKey::new(text(vm, "key")?),
+                snapshots: Vec::new(),
             });
         }
         let created = doc["created"]
@@ -1255,6 +1257,7 @@ impl Infrastructures {
         vm: &str,
         disk: &str,
         image_name: &str,
+        auto_delete: bool,
     ) -> Result<String, InfraError> {
         let inf = self.get(caller, id).await?;
         let target = self.live_vm(&inf, vm)?;
@@ -1264,6 +1267,7 @@ impl Infrastructures {
         let operation = VmOperation::Snapshot {
             disk,
             image_name: image_name.to_owned(),
+            auto_delete,
         };
         let answers = self.operate(&inf, &[target.id], &operation).await?;
         let image = answers.into_iter().flatten().next().unwrap_or_default();

@@ -88,6 +88,7 @@ fn vm(inf: InfId, n: u32, state: VmState, node: Option<&str>) -> Vm {
         log: String::new(),
         removed: false,
         key: IdempotencyKey::new(format!("{inf}/{n}")),
+        snapshots: Vec::new(),
     }
 }
 

@@ -56,5 +56,8 @@ CREATE TABLE infrastructure_vms (
     log TEXT NOT NULL,
     removed BOOLEAN NOT NULL,
     idempotency_key TEXT NOT NULL,
+    -- Images made with auto_delete, destroyed with the infrastructure (a
+    -- JSON array of image ids).
+    snapshots TEXT NOT NULL,
     PRIMARY KEY (infrastructure_id, vm_id)
 );

@@ -57,7 +57,7 @@ struct OperateVm {
 }
 
 /// What an `operate_vm` job does: `{"name": "start"}`, `{"name": "alter",
-/// "radl"}`, `{"name": "snapshot", "disk", "image_name"}`…
+/// "radl"}`, `{"name": "snapshot", "disk", "image_name", "auto_delete"}`…
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "snake_case")]
 enum Operation {
@@ -65,8 +65,15 @@ enum Operation {
     Start,
     Stop,
     Reboot,
-    Alter { radl: String },
-    Snapshot { disk: u32, image_name: String },
+    Alter {
+        radl: String,
+    },
+    Snapshot {
+        disk: u32,
+        image_name: String,
+        #[serde(default)]
+        auto_delete: bool,
+    },
 }
 
 impl From<&VmOperation> for Operation {
@@ -77,9 +84,14 @@ impl From<&VmOperation> for Operation {
             VmOperation::Stop => Self::Stop,
             VmOperation::Reboot => Self::Reboot,
             VmOperation::Alter { radl } => Self::Alter { radl: radl.clone() },
-            VmOperation::Snapshot { disk, image_name } => Self::Snapshot {
+            VmOperation::Snapshot {
+                disk,
+                image_name,
+                auto_delete,
+            } => Self::Snapshot {
                 disk: *disk,
                 image_name: image_name.clone(),
+                auto_delete: *auto_delete,
             },
         }
     }
@@ -93,7 +105,15 @@ impl From<Operation> for VmOperation {
             Operation::Stop => Self::Stop,
             Operation::Reboot => Self::Reboot,
             Operation::Alter { radl } => Self::Alter { radl },
-            Operation::Snapshot { disk, image_name } => Self::Snapshot { disk, image_name },
+            Operation::Snapshot {
+                disk,
+                image_name,
+                auto_delete,
+            } => Self::Snapshot {
+                disk,
+                image_name,
+                auto_delete,
+            },
         }
     }
 }
@@ -279,6 +299,7 @@ mod tests {
                 VmOperation::Snapshot {
                     disk: 1,
                     image_name: "backup".into(),
+                    auto_delete: true,
                 },
             ]
             .into_iter()
@@ -307,11 +328,12 @@ mod tests {
             operation: VmOperation::Snapshot {
                 disk: 0,
                 image_name: "img".into(),
+                auto_delete: false,
             },
         };
         assert_eq!(
             encode(&task).unwrap(),
-            r#"{"inf":"0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10","vm":2,"operation":{"name":"snapshot","disk":0,"image_name":"img"}}"#
+            r#"{"inf":"0b5f7b9e-8d1c-4c39-9a51-3e2c2f0f6a10","vm":2,"operation":{"name":"snapshot","disk":0,"image_name":"img","auto_delete":false}}"#
         );
         assert_eq!(encode(&Task::RefreshVms).unwrap(), "{}");
     }
