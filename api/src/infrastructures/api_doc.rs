@@ -11,7 +11,7 @@ use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::{RefOr, Required};
 
-use super::error::ErrorBody;
+use super::error::ImErrorBody;
 use super::reply::{
     ContmsgBody, DataBody, OwnersBody, RadlTextBody, StateBody, UriBody, UriListBody, VersionBody,
     VmRadlBody,
@@ -224,7 +224,7 @@ fn errors(
 /// The IM family's endpoints.
 pub(crate) fn part() -> Part {
     let mut part = Part::default();
-    let err = part.schema::<ErrorBody>();
+    let err = part.schema::<ImErrorBody>();
     let uri = part.schema::<UriBody>();
     let uri_list = part.schema::<UriListBody>();
     let state = part.schema::<StateBody>();

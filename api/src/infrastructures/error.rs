@@ -17,7 +17,7 @@ const INTERNAL: &str = "Internal server error";
 
 /// The JSON error body: `{"message": "<msg>", "code": <status>}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub(crate) struct ErrorBody {
+pub(crate) struct ImErrorBody {
     /// What went wrong, with the route's prefix.
     message: String,
     /// The HTTP status.
@@ -124,7 +124,7 @@ impl ResponseError for ImError {
             answer.insert_header((ALLOW, allow.as_str()));
         }
         match self.format {
-            ErrorFormat::Json => answer.json(ErrorBody {
+            ErrorFormat::Json => answer.json(ImErrorBody {
                 message: self.message.clone(),
                 code: self.status.as_u16(),
             }),

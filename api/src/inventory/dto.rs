@@ -332,15 +332,18 @@ mod tests {
 
     #[test]
     fn class_lists_are_sorted_by_name() {
-        let drivers: serde_json::Map<String, Value> = Driver::ALL
+        // Sorted by name, as the answer is.
+        let drivers: std::collections::BTreeMap<String, Value> = Driver::ALL
             .iter()
             .map(|d| (d.as_str().to_owned(), d.class_path().into()))
             .collect();
+        let drivers: serde_json::Map<String, Value> = drivers.into_iter().collect();
         same_text(&ClassList::drivers(), &Value::Object(drivers));
-        let types: serde_json::Map<String, Value> = Driver::type_list()
+        let types: std::collections::BTreeMap<String, Value> = Driver::type_list()
             .into_iter()
             .map(|(t, class)| (t.as_str().to_owned(), class.into()))
             .collect();
+        let types: serde_json::Map<String, Value> = types.into_iter().collect();
         same_text(&ClassList::types(), &Value::Object(types));
     }
 }

@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn pretty_output_matches_python_indent_4() {
-        let value = json!({"b": [1, {"x": null}], "a": [], "c": {}});
+        let value = json!({"a": [], "b": [1, {"x": null}], "c": {}});
         assert_eq!(
             text(value, false),
             "{\n    \"a\": [],\n    \"b\": [\n        1,\n        {\n            \"x\": null\n        }\n    ],\n    \"c\": {}\n}"
@@ -150,7 +150,7 @@ mod tests {
     fn minified_output_matches_python_defaults() {
         assert_eq!(text(json!(["/a/b", "/c/d"]), true), "[\"/a/b\", \"/c/d\"]");
         assert_eq!(
-            text(json!({"k": 1, "j": [true]}), true),
+            text(json!({"j": [true], "k": 1}), true),
             "{\"j\": [true], \"k\": 1}"
         );
     }
