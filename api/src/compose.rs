@@ -58,6 +58,7 @@ pub async fn build(settings: &Settings, signals: Signals) -> anyhow::Result<Appl
         store.clone(),
         store.clone(),
         store.clone(),
+        clock.clone(),
     );
     let jobs = Jobs::new(
         store.clone(),

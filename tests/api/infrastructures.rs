@@ -357,6 +357,31 @@ async fn a_synchronous_deployment_answers_when_every_vm_is_configured(db: Db) {
     );
     let list = im(&app, "GET", "/infrastructures", Some(ALICE), None, None).await;
     assert_reply(&list, 200, URIS, "");
+
+    // The family has its own series in /metrics, and so do its jobs.
+    let metrics = app.get("/metrics").await;
+    assert_eq!(metrics.status, 200);
+    assert!(
+        metrics
+            .body
+            .lines()
+            .any(|l| l.starts_with("strato_http_requests_total")
+                && l.contains("family=\"infrastructures\"")
+                && l.contains("route=\"/infrastructures/{id}/{property}\"")),
+        "{}",
+        metrics.body
+    );
+    for kind in ["launch_vm", "destroy_infrastructure"] {
+        assert!(
+            metrics
+                .body
+                .lines()
+                .any(|l| l.starts_with("strato_jobs_total")
+                    && l.contains(&format!("kind=\"{kind}\""))),
+            "no {kind} jobs counted: {}",
+            metrics.body
+        );
+    }
 }
 
 async fn an_asynchronous_deployment_is_polled_until_configured(db: Db) {
@@ -526,6 +551,20 @@ async fn stop_start_alter_and_snapshot_act_on_the_vms(db: Db) {
     )
     .await;
     assert_reply(&other, 404, TEXT, "Operation not found");
+    let start_one = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/vms/0/start"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&start_one, 200, TEXT, "");
+    assert_eq!(
+        state(&app, ALICE, &id).await,
+        json!({"state": "configured", "vm_states": {"0": "configured", "1": "configured"}})
+    );
 
     let altered = im(
         &app,
@@ -948,6 +987,33 @@ async fn bad_requests_change_nothing(db: Db) {
         TEXT,
         "'outputs' infrastructure property is not valid in this infrastructure",
     );
+    let tosca = im(
+        &app,
+        "GET",
+        &format!("/infrastructures/{id}/tosca"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(
+        &tosca,
+        403,
+        TEXT,
+        "'tosca' infrastructure property is not valid in this infrastructure",
+    );
+    let operation = im(
+        &app,
+        "PUT",
+        &format!("/infrastructures/{id}/explode"),
+        Some(ALICE),
+        None,
+        None,
+    )
+    .await;
+    assert_reply(&operation, 404, TEXT, "Operation not found");
+    let stats = im(&app, "GET", "/stats", Some(ALICE), None, None).await;
+    assert_reply(&stats, 404, TEXT, "Not Found");
     let html = im(
         &app,
         "GET",

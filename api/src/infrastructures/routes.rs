@@ -8,6 +8,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use strato_domain::infrastructure::{InfraError, Infrastructures, VmOperation};
+use strato_domain::job::JobKind;
 use tracing::Instrument;
 
 use super::call::Call;
@@ -32,12 +33,22 @@ fn segment<'a>(req: &'a HttpRequest, name: &str) -> &'a str {
 /// The use case's error, with the route's prefix; 500 if the task panicked.
 async fn detached<T: 'static>(
     call: &Call,
+    kind: Option<JobKind>,
     work: impl Future<Output = Result<T, InfraError>> + 'static,
 ) -> Result<T, ImError> {
-    actix_web::rt::spawn(work.instrument(tracing::Span::current()))
+    let started = std::time::Instant::now();
+    let result = actix_web::rt::spawn(work.instrument(tracing::Span::current()))
         .await
-        .map_err(|err| ImError::internal(call.errors(), &err))?
-        .map_err(|err| call.fail(err))
+        .map_err(|err| ImError::internal(call.errors(), &err))?;
+    if let Some(kind) = kind {
+        let outcome = if result.is_ok() {
+            "succeeded"
+        } else {
+            "failed"
+        };
+        crate::metrics::job(kind, outcome, started.elapsed());
+    }
+    result.map_err(|err| call.fail(err))
 }
 
 /// 404 for a path literal a route does not know (a property or an
@@ -104,7 +115,8 @@ pub(super) async fn create(req: HttpRequest, service: Service, payload: web::Pay
         return Ok(reply::json(&estimate));
     }
     let service = service.into_inner();
-    let id = detached(&call, async move {
+    let kind = (!asynchronous).then_some(JobKind::LaunchVm);
+    let id = detached(&call, kind, async move {
         service.create(&caller, radl, !asynchronous).await
     })
     .await?;
@@ -151,10 +163,9 @@ pub(super) async fn add(req: HttpRequest, service: Service, payload: web::Payloa
     let service = service.into_inner();
     let new = {
         let id = id.clone();
-        detached(
-            &call,
-            async move { service.add(&caller, &id, radl, true).await },
-        )
+        detached(&call, Some(JobKind::LaunchVm), async move {
+            service.add(&caller, &id, radl, true).await
+        })
         .await?
     };
     let base = Base::of(&req);
@@ -175,7 +186,8 @@ pub(super) async fn destroy(req: HttpRequest, service: Service) -> Reply {
     let asynchronous = call.flag("async", false)?;
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
-    detached(&call, async move {
+    let kind = (!asynchronous).then_some(JobKind::DestroyInfrastructure);
+    detached(&call, kind, async move {
         service.destroy(&caller, &id, force, !asynchronous).await
     })
     .await?;
@@ -320,7 +332,7 @@ pub(super) async fn operate(req: HttpRequest, service: Service, payload: web::Pa
     let id = segment(&req, "id").to_owned();
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
-    detached(&call, async move {
+    detached(&call, Some(JobKind::OperateVm), async move {
         service.stop_or_start(&caller, &id, operation).await
     })
     .await?;
@@ -379,7 +391,7 @@ pub(super) async fn alter(req: HttpRequest, service: Service, payload: web::Payl
     let format = call.accept(Produces::Text)?;
     let radl = call.radl(payload).await?;
     let service = service.into_inner();
-    let altered = detached(&call, async move {
+    let altered = detached(&call, Some(JobKind::OperateVm), async move {
         service.alter(&caller, &id, &vm, radl).await
     })
     .await?;
@@ -404,7 +416,7 @@ pub(super) async fn operate_vm(req: HttpRequest, service: Service) -> Reply {
     );
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
-    detached(&call, async move {
+    detached(&call, Some(JobKind::OperateVm), async move {
         service.operate_vm(&caller, &id, &vm, operation).await
     })
     .await?;
@@ -424,7 +436,7 @@ pub(super) async fn remove_vms(req: HttpRequest, service: Service) -> Reply {
     call.flag("context", true)?;
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
-    detached(&call, async move {
+    detached(&call, Some(JobKind::OperateVm), async move {
         service.remove_vms(&caller, &id, &list).await
     })
     .await?;
@@ -444,7 +456,7 @@ pub(super) async fn snapshot(req: HttpRequest, service: Service) -> Reply {
     let auto_delete = call.flag("auto_delete", false)?;
     let caller = call.caller(&service).await?;
     let service = service.into_inner();
-    let url = detached(&call, async move {
+    let url = detached(&call, Some(JobKind::OperateVm), async move {
         service
             .snapshot(&caller, &id, &vm, &disk, &image_name, auto_delete)
             .await

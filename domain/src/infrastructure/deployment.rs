@@ -8,7 +8,10 @@ use std::sync::{Arc, Mutex};
 use super::document::{contextualisation, disabled_for_all, stored};
 use super::model::{Change, CloudRef, InfId, Infrastructure, Vm, VmId, VmOperation, VmState};
 use super::ports::InfrastructureRepository;
+use chrono::NaiveDateTime;
+
 use crate::attribute::AttributeRepository;
+use crate::clock::Clock;
 use crate::cloud::registration;
 use crate::cloud::{
     CloudError, CloudName, CloudProvider, CloudSpec, NewNode, Node, NodeState, ProviderError,
@@ -23,6 +26,9 @@ use crate::radl::{Radl, Value};
 /// Described clouds kept built at most (beyond, the cache starts over).
 const CACHED_CLOUDS: usize = 1024;
 
+/// How long a VM's status may stay unreadable before it is `unknown`.
+const UNREADABLE_FOR: chrono::TimeDelta = chrono::TimeDelta::seconds(120);
+
 /// Runs the provider side of infrastructures: each method is one job's
 /// work, safe to run again (a launch reuses the VM's idempotency key, a
 /// destroy of a node already gone counts as done).
@@ -35,6 +41,10 @@ pub struct Deployer {
     entities: Arc<dyn EntityRepository>,
     attributes: Arc<dyn AttributeRepository>,
     pools: Arc<dyn PoolRepository>,
+    clock: Arc<dyn Clock>,
+    /// Since when each infrastructure's cloud could not be read (in this
+    /// process).
+    unreadable: Arc<Mutex<HashMap<String, NaiveDateTime>>>,
 }
 
 impl std::fmt::Debug for Deployer {
@@ -54,7 +64,8 @@ struct Cloud {
 
 impl Deployer {
     /// The deployer over the configured clouds, building described clouds
-    /// with `factory`, recording VMs through the inventory ports.
+    /// with `factory`, recording VMs through the inventory ports, timing
+    /// unreadable statuses with `clock`.
     pub fn new(
         repo: Arc<dyn InfrastructureRepository>,
         factory: Arc<dyn ProviderFactory>,
@@ -62,6 +73,7 @@ impl Deployer {
         entities: Arc<dyn EntityRepository>,
         attributes: Arc<dyn AttributeRepository>,
         pools: Arc<dyn PoolRepository>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             repo,
@@ -71,6 +83,8 @@ impl Deployer {
             entities,
             attributes,
             pools,
+            clock,
+            unreadable: Arc::default(),
         }
     }
 
@@ -522,19 +536,53 @@ impl Deployer {
                 };
                 let key = format!("{}/{}", inf.id, vm.cloud);
                 if !listed.contains_key(&key) {
-                    listed.insert(key.clone(), cloud.provider.list_nodes().await.ok());
+                    let nodes = cloud.provider.list_nodes().await.ok();
+                    self.note_readable(&key, nodes.is_some());
+                    listed.insert(key.clone(), nodes);
                 }
-                let Some(Some(nodes)) = listed.get(&key) else {
-                    continue;
+                let state = match listed.get(&key) {
+                    Some(Some(nodes)) => {
+                        let node = nodes.iter().find(|n| n.id == *node_id);
+                        refreshed_state(&inf, vm, node.map(|n| n.state))
+                    }
+                    _ if self.unreadable_too_long(&key) && vm.state != VmState::Pending => {
+                        VmState::Unknown
+                    }
+                    _ => continue,
                 };
-                let node = nodes.iter().find(|n| n.id == *node_id);
-                let state = refreshed_state(&inf, vm, node.map(|n| n.state));
                 if state != vm.state && self.repo.set_vm_state(id, vm.id, vm.state, state).await? {
                     changed += 1;
                 }
             }
         }
         Ok(changed)
+    }
+}
+
+impl Deployer {
+    fn unreadable(&self) -> std::sync::MutexGuard<'_, HashMap<String, NaiveDateTime>> {
+        self.unreadable
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records whether a cloud could be read now.
+    fn note_readable(&self, key: &str, readable: bool) {
+        if readable {
+            self.unreadable().remove(key);
+        } else {
+            let now = self.clock.now();
+            self.unreadable().entry(key.to_owned()).or_insert(now);
+        }
+    }
+
+    /// Whether a cloud has been unreadable for longer than a VM's status
+    /// may be.
+    fn unreadable_too_long(&self, key: &str) -> bool {
+        let now = self.clock.now();
+        self.unreadable()
+            .get(key)
+            .is_some_and(|since| now - *since > UNREADABLE_FOR)
     }
 }
 

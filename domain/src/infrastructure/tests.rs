@@ -177,6 +177,7 @@ impl Fixture {
             entities.clone(),
             attributes.clone(),
             Arc::new(self.pools),
+            clock.clone(),
         );
         let clouds = Clouds::new(BTreeMap::new(), entities, attributes, clock.clone());
         let policy = RetryPolicy {
@@ -890,4 +891,51 @@ async fn unlaunched_vms_are_removed_at_once_and_launched_ones_once_destroyed() {
         }
     );
     assert!(jobs[0].claimed.is_some());
+}
+
+#[tokio::test]
+async fn a_status_unreadable_for_two_minutes_turns_unknown() {
+    let id = InfId::random();
+    let alice = owner("alice", "pa55");
+    let inf = infrastructure(id, &alice, vec![vm(id, 0, VmState::Configured, Some("n0"))]);
+    let mut repo = MockInfrastructureRepository::new();
+    repo.expect_active().returning(move || Ok(vec![id]));
+    repo.expect_find().returning(move |_| Ok(Some(inf.clone())));
+    repo.expect_set_vm_state()
+        .withf(move |i, vm, from, to| {
+            *i == id && *vm == VmId(0) && *from == VmState::Configured && *to == VmState::Unknown
+        })
+        .times(1)
+        .returning(|_, _, _, _| Ok(true));
+    let mut provider = MockCloudProvider::new();
+    provider.expect_info().return_const(INFO);
+    provider
+        .expect_list_nodes()
+        .returning(|| Err(ProviderError::Timeout));
+    let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let mut clock = MockClock::new();
+    let elapsed = offset.clone();
+    clock.expect_now().returning(move || {
+        now() + TimeDelta::seconds(elapsed.load(std::sync::atomic::Ordering::SeqCst))
+    });
+    let deployer = Deployer::new(
+        Arc::new(repo),
+        Arc::new(MockProviderFactory::new()),
+        BTreeMap::from([(
+            CloudName::default_cloud(),
+            Arc::new(provider) as Arc<dyn CloudProvider>,
+        )]),
+        Arc::new(MockEntityRepository::new()),
+        Arc::new(MockAttributeRepository::new()),
+        Arc::new(MockPoolRepository::new()),
+        Arc::new(clock),
+    );
+
+    // The first failed read is noted; a minute on, the VM keeps its state.
+    assert_eq!(deployer.refresh().await.unwrap(), 0);
+    offset.store(60, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(deployer.refresh().await.unwrap(), 0);
+    // Past two minutes, it is unknown.
+    offset.store(121, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(deployer.refresh().await.unwrap(), 1);
 }
