@@ -66,8 +66,11 @@ pub(crate) fn query(req: &HttpRequest) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reads and parses the body, refusing it past the limit.
-pub(crate) async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Body, BodyError> {
+/// Reads the body's bytes within the server's size cap and read timeout.
+pub(crate) async fn bytes(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<web::Bytes, BodyError> {
     let limit = req.app_data::<BodyLimit>().map_or(1 << 20, |l| l.0);
     let declared = req
         .headers()
@@ -80,15 +83,19 @@ pub(crate) async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Bod
     let timeout = req
         .app_data::<BodyTimeout>()
         .map_or(std::time::Duration::from_secs(30), |t| t.0);
-    let reading = web::Payload::from_request(req, payload)
-        .await
-        .map_err(|e| BodyError::Unreadable(e.to_string()))?
-        .to_bytes_limited(limit);
-    let bytes = tokio::time::timeout(timeout, reading)
+    tokio::time::timeout(timeout, payload.to_bytes_limited(limit))
         .await
         .map_err(|_| BodyError::TimedOut(timeout.as_secs()))?
         .map_err(|_| BodyError::TooLarge(limit))?
+        .map_err(|e| BodyError::Unreadable(e.to_string()))
+}
+
+/// Reads and parses the body, refusing it past the limit.
+pub(crate) async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<Body, BodyError> {
+    let payload = web::Payload::from_request(req, payload)
+        .await
         .map_err(|e| BodyError::Unreadable(e.to_string()))?;
+    let bytes = bytes(req, payload).await?;
     if bytes.is_empty() {
         return Ok(Body::Empty);
     }

@@ -5,7 +5,6 @@
 //! §1.2, §2).
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, web};
 use strato_domain::infrastructure::{Caller, InfraError, Infrastructures};
 use strato_domain::radl::{self, Radl};
@@ -13,12 +12,6 @@ use strato_domain::radl::{self, Radl};
 use super::auth;
 use super::error::ImError;
 use super::negotiation::{self, ErrorFormat, Format, Produces, Syntax};
-use crate::body::{BodyError, BodyLimit, BodyTimeout};
-
-/// The body cap when the server configured none.
-const DEFAULT_LIMIT: usize = 1 << 20;
-/// The body read timeout when the server configured none.
-const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The words a query flag takes (spec §2.4), in any case.
 fn parse_flag(value: &str) -> Option<bool> {
@@ -180,36 +173,10 @@ impl Call {
     /// The body as UTF-8 text, read within the server's size cap and
     /// timeout.
     async fn text(&self, payload: web::Payload) -> Result<String, ImError> {
-        let bytes = self
-            .bytes(payload)
+        let bytes = crate::body::bytes(&self.req, payload)
             .await
             .map_err(|err| ImError::body(self.errors, &err))?;
         String::from_utf8(bytes.to_vec()).map_err(|err| self.unparseable(&err))
-    }
-
-    async fn bytes(&self, payload: web::Payload) -> Result<web::Bytes, BodyError> {
-        let limit = self
-            .req
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_LIMIT, |l| l.0);
-        let declared = self
-            .req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > limit) {
-            return Err(BodyError::TooLarge(limit));
-        }
-        let timeout = self
-            .req
-            .app_data::<BodyTimeout>()
-            .map_or(DEFAULT_TIMEOUT, |t| t.0);
-        tokio::time::timeout(timeout, payload.to_bytes_limited(limit))
-            .await
-            .map_err(|_| BodyError::TimedOut(timeout.as_secs()))?
-            .map_err(|_| BodyError::TooLarge(limit))?
-            .map_err(|e| BodyError::Unreadable(e.to_string()))
     }
 }
 
