@@ -534,7 +534,16 @@ impl Deployer {
                 let Ok(cloud) = self.cloud(&inf, &vm.cloud) else {
                     continue;
                 };
-                let key = format!("{}/{}", inf.id, vm.cloud);
+                // One listing per cloud and pass, however many
+                // infrastructures use it.
+                let key = match inf.cloud(&vm.cloud) {
+                    Some(CloudRef::Described { spec, .. }) => format!(
+                        "described/{}/{}",
+                        spec.kind,
+                        serde_json::Value::Object(spec.settings.clone())
+                    ),
+                    _ => format!("configured/{}", vm.cloud),
+                };
                 if !listed.contains_key(&key) {
                     let nodes = cloud.provider.list_nodes().await.ok();
                     self.note_readable(&key, nodes.is_some());
