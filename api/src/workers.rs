@@ -200,15 +200,8 @@ async fn schedule(
         enqueue(JobId::random(), cloud).await;
     }
     wake.notify_waiters();
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await;
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stopped.changed() => return,
-        }
-        let period = chrono::Utc::now().timestamp()
-            / i64::try_from(every.as_secs().max(1)).unwrap_or(i64::MAX);
+    let mut ticks = Periods::new(every);
+    while let Some(period) = ticks.next(&mut stopped).await {
         for cloud in &clouds {
             enqueue(
                 JobId::derived(&format!("reconcile/{cloud}/{period}")),
@@ -229,19 +222,47 @@ async fn refresh(
     mut stopped: watch::Receiver<bool>,
     wake: Arc<Notify>,
 ) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await;
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stopped.changed() => return,
-        }
-        let period = chrono::Utc::now().timestamp()
-            / i64::try_from(every.as_secs().max(1)).unwrap_or(i64::MAX);
+    let mut ticks = Periods::new(every);
+    while let Some(period) = ticks.next(&mut stopped).await {
         let id = JobId::derived(&format!("refresh/{period}"));
         match jobs.enqueue(id, Task::RefreshVms).await {
             Ok(_) => wake.notify_waiters(),
             Err(err) => tracing::warn!(error = %err, "cannot enqueue a refresh of VM states"),
         }
+    }
+}
+
+/// The periods of a schedule: the number of the period each tick falls in
+/// (the same on every replica), until the workers stop.
+struct Periods {
+    ticks: tokio::time::Interval,
+    every: Duration,
+    started: bool,
+}
+
+impl Periods {
+    fn new(every: Duration) -> Self {
+        Self {
+            ticks: tokio::time::interval(every),
+            every,
+            started: false,
+        }
+    }
+
+    /// Waits for the next tick (the first is one period away); `None` once
+    /// the workers stop.
+    async fn next(&mut self, stopped: &mut watch::Receiver<bool>) -> Option<i64> {
+        if !self.started {
+            self.ticks.tick().await;
+            self.started = true;
+        }
+        tokio::select! {
+            _ = self.ticks.tick() => {}
+            _ = stopped.changed() => return None,
+        }
+        Some(
+            chrono::Utc::now().timestamp()
+                / i64::try_from(self.every.as_secs().max(1)).unwrap_or(i64::MAX),
+        )
     }
 }

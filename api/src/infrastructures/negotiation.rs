@@ -5,10 +5,9 @@
 //! Headers are read as IM reads them: split on commas, parameters (q-values
 //! included) dropped, items tried in header order.
 
-use std::fmt;
-
 use actix_web::HttpRequest;
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE, HeaderName};
+use strato_domain::radl::PyList;
 
 /// The media types a request header lists, in order: every occurrence of
 /// the header split on commas, parameters dropped, items trimmed, empty
@@ -143,8 +142,8 @@ pub(super) enum Syntax {
 /// A `Content-Type` the route does not read; `Display` is the 415 message,
 /// the types printed as a Python list (`Unsupported Media Type ['text/yaml']`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Unsupported Media Type {}", PyList(.0))]
-pub(super) struct UnsupportedType(Vec<String>);
+#[error("Unsupported Media Type {0}")]
+pub(super) struct UnsupportedType(PyList);
 
 /// The syntax of a RADL body: JSON when `Content-Type` lists
 /// `application/json`; text when it is absent or lists `text/plain`,
@@ -165,7 +164,7 @@ pub(super) fn radl_syntax(content_type: &[String]) -> Result<Syntax, Unsupported
     } else if lists(&["text/plain", "text/*", "*/*"]) {
         Ok(Syntax::Text)
     } else {
-        Err(UnsupportedType(content_type.to_vec()))
+        Err(UnsupportedType(PyList(content_type.to_vec())))
     }
 }
 
@@ -181,27 +180,7 @@ pub(super) fn json_only(content_type: &[String]) -> Result<(), UnsupportedType> 
     {
         Ok(())
     } else {
-        Err(UnsupportedType(content_type.to_vec()))
-    }
-}
-
-/// A list of strings printed as Python prints it: `['a', 'b']`.
-struct PyList<'a>(&'a [String]);
-
-impl fmt::Display for PyList<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[")?;
-        for (i, item) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            if item.contains('\'') && !item.contains('"') {
-                write!(f, "\"{item}\"")?;
-            } else {
-                write!(f, "'{}'", item.replace('\\', "\\\\").replace('\'', "\\'"))?;
-            }
-        }
-        f.write_str("]")
+        Err(UnsupportedType(PyList(content_type.to_vec())))
     }
 }
 

@@ -82,6 +82,14 @@ impl Credentials {
             Self::Token(_) => None,
         }
     }
+
+    /// The secret part: the password or the token.
+    pub fn secret(&self) -> &str {
+        match self {
+            Self::Password { password, .. } => password,
+            Self::Token(token) => token,
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {

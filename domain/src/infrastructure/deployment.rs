@@ -93,6 +93,12 @@ impl Deployer {
         CloudName::parse(name).is_ok_and(|name| self.configured.contains_key(&name))
     }
 
+    /// The provider type of a configured cloud, as VM info reports it.
+    pub fn configured_kind(&self, name: &str) -> Option<String> {
+        let name = CloudName::parse(name).ok()?;
+        self.configured.get(&name).map(|p| display_kind(p.info()))
+    }
+
     /// The configured clouds' names, the default first.
     pub fn configured_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.configured.keys().map(|n| n.to_string()).collect();
@@ -315,33 +321,22 @@ impl Deployer {
     ) -> Result<(), CloudError> {
         let name = entity_name(inf.id, vm.id)?;
         let info = cloud.provider.info();
-        let entity = match self.entities.find(&name).await? {
-            Some(entity) => {
-                self.attributes
-                    .apply(entity.id, &registration::refresh(node))
-                    .await?;
-                entity
-            }
-            None => {
-                let new = NewEntity {
-                    name: name.clone(),
-                    driver: Driver::BasicVirtualServer,
-                    attributes: registration::attributes(&cloud.name, info, node),
-                };
-                match self.entities.create(std::slice::from_ref(&new)).await {
-                    Ok(mut created) => created
-                        .pop()
-                        .ok_or_else(|| CloudError::Store(StoreError::EntityGone))?,
-                    Err(StoreError::NameTaken(_)) => self
-                        .entities
-                        .find(&name)
-                        .await?
-                        .ok_or_else(|| StoreError::EntityGone)?,
-                    Err(other) => return Err(other.into()),
-                }
-            }
+        let new = NewEntity {
+            name,
+            driver: Driver::BasicVirtualServer,
+            attributes: registration::attributes(&cloud.name, info, node),
         };
-        let pool = self.pool(inf.id).await?;
+        let (entity, created) = self.find_or_create(new).await?;
+        if !created {
+            self.attributes
+                .apply(entity.id, &registration::refresh(node))
+                .await?;
+        }
+        let name = EntityName::parse(&inf.id.to_string())
+            .map_err(|e| CloudError::InvalidParameter(e.to_string()))?;
+        let (pool, _) = self
+            .find_or_create(NewEntity::new(name, Driver::Pool))
+            .await?;
         match self
             .pools
             .insert(&pool, std::slice::from_ref(&entity))
@@ -352,25 +347,21 @@ impl Deployer {
         }
     }
 
-    /// The pool named after an infrastructure, created when missing.
-    async fn pool(&self, id: InfId) -> Result<crate::entity::Entity, CloudError> {
-        let name = EntityName::parse(&id.to_string())
-            .map_err(|e| CloudError::InvalidParameter(e.to_string()))?;
-        if let Some(pool) = self.entities.find(&name).await? {
-            return Ok(pool);
+    /// The entity of the new one's name, created when missing (by this call
+    /// or, when two race, by the other); says whether this call created it.
+    async fn find_or_create(
+        &self,
+        new: NewEntity,
+    ) -> Result<(crate::entity::Entity, bool), CloudError> {
+        if let Some(found) = self.entities.find(&new.name).await? {
+            return Ok((found, false));
         }
-        let new = NewEntity {
-            name: name.clone(),
-            driver: Driver::Pool,
-            attributes: Vec::new(),
-        };
         match self.entities.create(std::slice::from_ref(&new)).await {
-            Ok(mut created) => created.pop().ok_or_else(|| StoreError::EntityGone.into()),
-            Err(StoreError::NameTaken(_)) => self
-                .entities
-                .find(&name)
-                .await?
-                .ok_or_else(|| StoreError::EntityGone.into()),
+            Ok(mut created) => Ok((created.pop().ok_or(StoreError::EntityGone)?, true)),
+            Err(StoreError::NameTaken(_)) => {
+                let found = self.entities.find(&new.name).await?;
+                Ok((found.ok_or(StoreError::EntityGone)?, false))
+            }
             Err(err) => Err(err.into()),
         }
     }

@@ -31,7 +31,7 @@ const EXPORT_VERSION: u64 = 1;
 pub struct Caller {
     owner: Owner,
     known: bool,
-    secret: String,
+    credentials: Credentials,
     clouds: Vec<CloudRef>,
 }
 
@@ -183,20 +183,25 @@ impl Infrastructures {
                 })
             })
             .collect();
-        let key = digest(&credentials);
-        let secret = match &credentials {
-            Credentials::Password { password, .. } => password.clone(),
-            Credentials::Token(token) => token.clone(),
-        };
-        let cached = self.cache().get(&key).cloned();
+        self.resolve(credentials, clouds).await
+    }
+
+    /// The caller these credentials name: a remembered owner, a stored one
+    /// whose hash they verify against, or a new owner not stored yet.
+    async fn resolve(
+        &self,
+        credentials: Credentials,
+        clouds: Vec<CloudRef>,
+    ) -> Result<Caller, InfraError> {
+        let cached = self.cache().get(&digest(&credentials)).cloned();
         let (owner, known) = match cached {
             Some(owner) => (owner, true),
-            None => self.find_owner(&credentials, &secret, key).await?,
+            None => self.find_owner(&credentials).await?,
         };
         Ok(Caller {
             owner,
             known,
-            secret,
+            credentials,
             clouds,
         })
     }
@@ -215,26 +220,21 @@ impl Infrastructures {
         cache.insert(key, owner.clone());
     }
 
-    async fn find_owner(
-        &self,
-        credentials: &Credentials,
-        secret: &str,
-        key: [u8; 32],
-    ) -> Result<(Owner, bool), InfraError> {
+    async fn find_owner(&self, credentials: &Credentials) -> Result<(Owner, bool), InfraError> {
         let lookup = lookup(credentials);
         for owner in self.repo.owners(&lookup).await? {
-            if self.hasher.verify(secret, &owner.secret_hash).await {
-                self.remember(key, &owner);
+            if self
+                .hasher
+                .verify(credentials.secret(), &owner.secret_hash)
+                .await
+            {
+                self.remember(digest(credentials), &owner);
                 return Ok((owner, true));
             }
         }
-        let username = match credentials {
-            Credentials::Password { username, .. } => Some(username.clone()),
-            Credentials::Token(_) => None,
-        };
         let owner = Owner {
             id: OwnerId::random(),
-            username,
+            username: credentials.username().map(str::to_owned),
             lookup,
             secret_hash: String::new(),
         };
@@ -248,25 +248,14 @@ impl Infrastructures {
         if caller.known {
             return Ok(caller.owner.clone());
         }
-        let credentials = match &caller.owner.username {
-            Some(username) => Credentials::Password {
-                username: username.clone(),
-                password: caller.secret.clone(),
-            },
-            None => Credentials::Token(caller.secret.clone()),
-        };
-        let key = digest(&credentials);
-        if let Some(owner) = self.cache().get(&key).cloned() {
-            return Ok(owner);
-        }
-        let (found, known) = self.find_owner(&credentials, &caller.secret, key).await?;
-        if known {
-            return Ok(found);
+        let again = self.resolve(caller.credentials.clone(), Vec::new()).await?;
+        if again.known {
+            return Ok(again.owner);
         }
         let mut owner = caller.owner.clone();
-        owner.secret_hash = self.hasher.hash(&caller.secret).await;
+        owner.secret_hash = self.hasher.hash(caller.credentials.secret()).await;
         self.repo.add_owner(&owner).await?;
-        self.remember(key, &owner);
+        self.remember(digest(&caller.credentials), &owner);
         Ok(owner)
     }
 
@@ -423,7 +412,10 @@ impl Infrastructures {
                         .unwrap_or("")
                         .to_owned(),
                 ),
-                CloudRef::Configured(_) => ("Dummy".to_owned(), String::new()),
+                CloudRef::Configured(name) => (
+                    self.deployer.configured_kind(name).unwrap_or_default(),
+                    String::new(),
+                ),
             };
             let entry = answer.entry(cloud.id().to_owned()).or_insert_with(|| {
                 serde_json::json!({
@@ -576,10 +568,8 @@ impl Infrastructures {
 
     /// Runs claimed jobs side by side; returns their failures' texts.
     async fn run(&self, jobs: &[NewJob]) -> Result<Vec<String>, InfraError> {
-        let results =
-            futures_util::future::join_all(jobs.iter().map(|job| self.jobs.run_claimed(job))).await;
         let mut failures = Vec::new();
-        for result in results {
+        for result in self.run_all(jobs).await {
             match result {
                 Ok(_) => {}
                 Err(CloudError::Store(err)) => return Err(err.into()),
@@ -587,6 +577,11 @@ impl Infrastructures {
             }
         }
         Ok(failures)
+    }
+
+    /// Runs claimed jobs side by side; returns each one's outcome.
+    async fn run_all(&self, jobs: &[NewJob]) -> Vec<Result<Option<String>, CloudError>> {
+        futures_util::future::join_all(jobs.iter().map(|job| self.jobs.run_claimed(job))).await
     }
 
     /// The VMs of an infrastructure that show: launched (or failed), not
@@ -709,23 +704,8 @@ impl Infrastructures {
                 return Err(InfraError::BadOwner("no username nor token".to_owned()));
             }
         };
-        let secret = match &credentials {
-            Credentials::Password { password, .. } => password.clone(),
-            Credentials::Token(token) => token.clone(),
-        };
-        let key = digest(&credentials);
-        let cached = self.cache().get(&key).cloned();
-        let (owner, known) = match cached {
-            Some(owner) => (owner, true),
-            None => self.find_owner(&credentials, &secret, key).await?,
-        };
         let new = self
-            .enrol(&Caller {
-                owner,
-                known,
-                secret,
-                clouds: Vec::new(),
-            })
+            .enrol(&self.resolve(credentials, Vec::new()).await?)
             .await?;
         let owners = if overwrite {
             vec![new]
@@ -966,6 +946,19 @@ impl Infrastructures {
         vms: &[VmId],
         operation: &VmOperation,
     ) -> Result<Vec<Option<String>>, InfraError> {
+        self.operate_with(inf, vms, operation, &Change::default())
+            .await
+    }
+
+    /// Runs an operation on VMs as jobs stored with `change`, and waits for
+    /// them.
+    async fn operate_with(
+        &self,
+        inf: &Infrastructure,
+        vms: &[VmId],
+        operation: &VmOperation,
+        change: &Change,
+    ) -> Result<Vec<Option<String>>, InfraError> {
         let jobs: Vec<NewJob> = vms
             .iter()
             .map(|vm| {
@@ -976,12 +969,11 @@ impl Infrastructures {
                 })
             })
             .collect();
-        if !self.repo.apply(inf.id, &Change::default(), &jobs).await? {
+        if !self.repo.apply(inf.id, change, &jobs).await? {
             return Err(InfraError::NotFound);
         }
-        let results =
-            futures_util::future::join_all(jobs.iter().map(|job| self.jobs.run_claimed(job))).await;
-        results
+        self.run_all(&jobs)
+            .await
             .into_iter()
             .map(|r| r.map_err(InfraError::from))
             .collect()
@@ -1225,24 +1217,8 @@ impl Infrastructures {
             vms: removed,
             ..Change::default()
         };
-        let jobs: Vec<NewJob> = launched
-            .iter()
-            .map(|vm| {
-                self.jobs.claimed(Task::OperateVm {
-                    inf: inf.id,
-                    vm: *vm,
-                    operation: VmOperation::Destroy,
-                })
-            })
-            .collect();
-        if !self.repo.apply(inf.id, &change, &jobs).await? {
-            return Err(InfraError::NotFound);
-        }
-        let results =
-            futures_util::future::join_all(jobs.iter().map(|job| self.jobs.run_claimed(job))).await;
-        for result in results {
-            result?;
-        }
+        self.operate_with(&inf, &launched, &VmOperation::Destroy, &change)
+            .await?;
         Ok(())
     }
 
